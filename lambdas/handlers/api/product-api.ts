@@ -1,4 +1,116 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
+import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
+import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
+import { env, loadConfig } from '../../shared/config';
+import { HttpProblem } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import { checkPortability } from '../../use-cases/check-portability';
+import { connectTwilio } from '../../use-cases/connect-twilio';
+import { createPortOrder } from '../../use-cases/create-port-order';
+import { getPortOrder, getPortRequest, getPortRequestEvents, listPortRequests } from '../../use-cases/read-ports';
+import { uploadUtilityBill } from '../../use-cases/upload-utility-bill';
+import { json, parseJsonBody, parseParam, problemJsonErrors } from './http';
+import {
+  accountIdSchema,
+  documentUploadSchema,
+  idempotencyKeySchema,
+  listPortRequestsQuerySchema,
+  portabilityCheckSchema,
+  portOrderSchema,
+  resourceIdSchema,
+  twilioConnectionSchema,
+} from './schemas';
+
+const config = loadConfig(
+  z.object({
+    TABLE_NAME: env.TABLE_NAME,
+    STATE_MACHINE_ARN: env.STATE_MACHINE_ARN,
+    TWILIO_SECRET_PREFIX: env.TWILIO_SECRET_PREFIX,
+    TWILIO_API_BASE_URL: env.TWILIO_API_BASE_URL,
+    PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
+    POLL_INTERVAL_SECONDS: env.POLL_INTERVAL_SECONDS,
+    REMINDER_INTERVAL_SECONDS: env.REMINDER_INTERVAL_SECONDS,
+  }),
+);
+
+const deps = {
+  repository: new DynamoPortInRepository(config.TABLE_NAME),
+  tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
+  twilio: new TwilioNodeGateway({ apiBaseUrl: config.TWILIO_API_BASE_URL }),
+  workflow: new StepFunctionsWorkflowClient(config.STATE_MACHINE_ARN),
+  clock: { now: () => new Date() },
+  publicBaseUrl: config.PUBLIC_BASE_URL,
+  cadence: {
+    pollIntervalSeconds: config.POLL_INTERVAL_SECONDS,
+    reminderIntervalSeconds: config.REMINDER_INTERVAL_SECONDS,
+  },
 };
+
+type Route = (event: APIGatewayProxyEvent, accountId: string) => Promise<APIGatewayProxyResult>;
+
+const pathId = (event: APIGatewayProxyEvent, name: string) =>
+  parseParam(name, event.pathParameters?.[name], resourceIdSchema);
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
+  return entry?.[1] ?? undefined;
+}
+
+/** The routes of CONTRACT.md, keyed as API Gateway names the matched resource. */
+const routes: Record<string, Route> = {
+  'PUT /v1/accounts/{accountId}/twilio-connection': async (event, accountId) => {
+    const body = parseJsonBody(event, twilioConnectionSchema);
+    const connection = await connectTwilio({ accountId, ...body }, deps);
+    return json(200, {
+      accountSid: connection.accountSid,
+      webhookUrl: connection.webhookUrl,
+      connectedAt: connection.connectedAt,
+    });
+  },
+  'POST /v1/accounts/{accountId}/portability-checks': async (event, accountId) => {
+    const body = parseJsonBody(event, portabilityCheckSchema);
+    return json(200, { results: await checkPortability({ accountId, phoneNumbers: body.phoneNumbers }, deps) });
+  },
+  'POST /v1/accounts/{accountId}/documents': async (event, accountId) => {
+    const body = parseJsonBody(event, documentUploadSchema);
+    return json(201, await uploadUtilityBill({ accountId, ...body }, deps));
+  },
+  'POST /v1/accounts/{accountId}/port-orders': async (event, accountId) => {
+    const idempotencyKey = parseParam('Idempotency-Key', header(event, 'Idempotency-Key'), idempotencyKeySchema);
+    const request = parseJsonBody(event, portOrderSchema);
+    const result = await createPortOrder({ accountId, idempotencyKey, request }, deps);
+    return json(result.replayed ? 200 : 202, result.view);
+  },
+  'GET /v1/accounts/{accountId}/port-orders/{orderId}': async (event, accountId) =>
+    json(200, await getPortOrder(accountId, pathId(event, 'orderId'), deps.repository)),
+  'GET /v1/accounts/{accountId}/port-requests': async (event, accountId) => {
+    const query = parseParam('query', event.queryStringParameters ?? {}, listPortRequestsQuerySchema);
+    return json(200, await listPortRequests(accountId, query, deps.repository));
+  },
+  'GET /v1/accounts/{accountId}/port-requests/{portRequestId}': async (event, accountId) =>
+    json(200, await getPortRequest(accountId, pathId(event, 'portRequestId'), deps.repository)),
+  'GET /v1/accounts/{accountId}/port-requests/{portRequestId}/events': async (event, accountId) =>
+    json(200, await getPortRequestEvents(accountId, pathId(event, 'portRequestId'), deps.repository)),
+  'GET /v1/accounts/{accountId}/inventory': async (_event, accountId) =>
+    json(200, { items: await deps.repository.listInventory(accountId) }),
+};
+
+/** The main product's API: one function behind every /v1/accounts route; API Gateway has already routed. */
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(problemJsonErrors())
+  .handler(async (event) => {
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    if (!route) {
+      throw new HttpProblem(501, 'Not Implemented', `${event.httpMethod} ${event.resource} is not available yet.`);
+    }
+    const accountId = parseParam('accountId', event.pathParameters?.accountId, accountIdSchema);
+    logger.appendKeys({ accountId });
+    return route(event, accountId);
+  });

@@ -1,4 +1,27 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { z } from 'zod';
+import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { SesMailer } from '../../adapters/ses/ses-mailer';
+import { env, loadConfig } from '../../shared/config';
+import { logger } from '../../shared/logger';
+import { deliverEmails } from '../../use-cases/workflow/deliver-emails';
+import { portStepInputSchema, systemClock } from './step-input';
+
+const config = loadConfig(
+  z.object({
+    TABLE_NAME: env.TABLE_NAME,
+    SENDER_EMAIL: env.SENDER_EMAIL,
+    SES_CONFIGURATION_SET: env.SES_CONFIGURATION_SET,
+  }),
+);
+const deps = {
+  repository: new DynamoPortInRepository(config.TABLE_NAME),
+  mailer: new SesMailer(config.SENDER_EMAIL, config.SES_CONFIGURATION_SET || undefined),
+  clock: systemClock,
+};
+
+/** DeliverEmails step: sends what the port request's outbox owes. */
+export const handler = async (event: unknown) => {
+  const input = portStepInputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  return deliverEmails(input, deps);
 };

@@ -1,4 +1,16 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { z } from 'zod';
+import { env, loadConfig } from '../../shared/config';
+import { logger } from '../../shared/logger';
+import { importPortedNumbers } from '../../use-cases/workflow/import-numbers';
+import { portStepInputSchema } from './step-input';
+import { twilioWorkflowDeps } from './workflow-deps';
+
+const config = loadConfig(z.object({ CALL_ROUTER_URL: env.CALL_ROUTER_URL }));
+const deps = { ...twilioWorkflowDeps(), callRouterUrl: config.CALL_ROUTER_URL };
+
+/** ImportNumbers step: inventory rows and voice URLs for the ported numbers. */
+export const handler = async (event: unknown) => {
+  const input = portStepInputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  return importPortedNumbers(input, deps);
 };

@@ -1,4 +1,21 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { z } from 'zod';
+import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { env, loadConfig } from '../../shared/config';
+import { logger } from '../../shared/logger';
+import { markFailed } from '../../use-cases/workflow/mark-failed';
+import { portStepInputSchema, systemClock } from './step-input';
+
+const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
+const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock };
+
+const inputSchema = portStepInputSchema.extend({
+  error: z.object({ Error: z.string().optional() }).passthrough().optional(),
+});
+
+/** MarkFailed step: the port could not be submitted. */
+export const handler = async (event: unknown) => {
+  const input = inputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  logger.error('port-in submission failed', { errorName: input.error?.Error });
+  return markFailed({ ...input, errorName: input.error?.Error }, deps);
 };

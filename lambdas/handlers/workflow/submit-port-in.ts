@@ -1,4 +1,13 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { logger } from '../../shared/logger';
+import { submitPortIn } from '../../use-cases/workflow/submit-port-in';
+import { portStepInputSchema } from './step-input';
+import { twilioWorkflowDeps } from './workflow-deps';
+
+const deps = twilioWorkflowDeps();
+
+/** SubmitPortIn step: creates the Port In request in Twilio. */
+export const handler = async (event: unknown) => {
+  const input = portStepInputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  return submitPortIn(input, deps);
 };

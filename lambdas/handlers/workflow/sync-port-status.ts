@@ -1,4 +1,21 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { z } from 'zod';
+import { logger } from '../../shared/logger';
+import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
+import { portStepInputSchema } from './step-input';
+import { twilioWorkflowDeps } from './workflow-deps';
+
+const deps = twilioWorkflowDeps();
+
+const inputSchema = portStepInputSchema.extend({
+  cadence: z.object({ pollIntervalSeconds: z.number(), reminderIntervalSeconds: z.number() }),
+  // What woke the workflow: the callback's output, or the caught States.Timeout of the poll cadence.
+  wake: z.object({ wokenBy: z.string().optional(), Error: z.string().optional() }).passthrough().optional(),
+});
+
+/** SyncPortStatus step: reads Twilio and applies what changed. */
+export const handler = async (event: unknown) => {
+  const input = inputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  const wokenBy = input.wake?.Error === 'States.Timeout' ? 'poll' : (input.wake?.wokenBy ?? 'start');
+  return syncPortStatus({ ...input, wokenBy }, deps);
 };

@@ -1,4 +1,23 @@
-// Placeholder so the CDK app can synthesize while this handler is written; replaced in this same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { z } from 'zod';
+import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
+import { env, loadConfig } from '../../shared/config';
+import { logger } from '../../shared/logger';
+import { waitForPortUpdate } from '../../use-cases/workflow/wait-for-port-update';
+import { portStepInputSchema, systemClock } from './step-input';
+
+const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
+const deps = {
+  repository: new DynamoPortInRepository(config.TABLE_NAME),
+  workflow: new StepFunctionsWorkflowClient(undefined),
+  clock: systemClock,
+};
+
+const inputSchema = portStepInputSchema.extend({ token: z.string().min(1) });
+
+/** WaitForPortUpdate callback step: stores the task token (never logged) for the webhook to wake. */
+export const handler = async (event: unknown) => {
+  const input = inputSchema.parse(event);
+  logger.appendKeys({ portRequestId: input.portRequestId });
+  return waitForPortUpdate(input, deps);
 };

@@ -1,0 +1,278 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { PortRequest } from '../../domain/port-request';
+import { awsClientConfig } from '../../shared/aws-clients';
+import { ConcurrentUpdateError } from '../../shared/errors';
+import type {
+  IdempotencyRecord,
+  InventoryNumber,
+  Page,
+  PortInRepository,
+  PortOrder,
+  TwilioConnection,
+} from '../../use-cases/ports';
+
+const accountKey = (accountId: string) => `ACCOUNT#${accountId}`;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const MAX_WRITE_ATTEMPTS = 8;
+
+type Item = Record<string, unknown>;
+
+function strip<T>(item: Item | undefined): T | undefined {
+  if (!item) return undefined;
+  const { PK: _pk, SK: _sk, entity: _e, expiresAt: _x, ...rest } = item;
+  return rest as T;
+}
+
+function encodeCursor(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined, accountId: string): Item | undefined {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Item;
+    // A cursor is only ever a key of the caller's own account.
+    if (key.PK !== accountKey(accountId) || typeof key.SK !== 'string' || !key.SK.startsWith('PORT_REQUEST#')) {
+      return undefined;
+    }
+    return { PK: key.PK, SK: key.SK };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The single-table DynamoDB repository. Every write is one conditional single-item write. */
+export class DynamoPortInRepository implements PortInRepository {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = new DynamoDBClient(awsClientConfig),
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getConnection(accountId: string): Promise<TwilioConnection | undefined> {
+    return this.get<TwilioConnection>(accountId, 'TWILIO_CONNECTION');
+  }
+
+  async putConnection(connection: TwilioConnection): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: accountKey(connection.accountId),
+          SK: 'TWILIO_CONNECTION',
+          entity: 'TwilioConnection',
+          ...connection,
+        },
+      }),
+    );
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord): Promise<{ claimed: boolean; record: IdempotencyRecord }> {
+    const key = { PK: accountKey(record.accountId), SK: `IDEMPOTENCY#${record.key}` };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            entity: 'IdempotencyRecord',
+            ...record,
+            expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return { claimed: true, record };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get<IdempotencyRecord>(record.accountId, key.SK);
+      if (!existing) return this.claimIdempotencyKey(record);
+      return { claimed: false, record: existing };
+    }
+  }
+
+  async completeIdempotencyKey(accountId: string, key: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
+        UpdateExpression: 'SET #status = :completed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':completed': 'COMPLETED' },
+        ConditionExpression: 'attribute_exists(PK)',
+      }),
+    );
+  }
+
+  async releaseIdempotencyKey(accountId: string, key: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` } }),
+    );
+  }
+
+  async putOrder(order: PortOrder): Promise<void> {
+    await this.putIfAbsent({
+      PK: accountKey(order.accountId),
+      SK: `ORDER#${order.orderId}`,
+      entity: 'PortOrder',
+      ...order,
+    });
+  }
+
+  async getOrder(accountId: string, orderId: string): Promise<PortOrder | undefined> {
+    return this.get<PortOrder>(accountId, `ORDER#${orderId}`);
+  }
+
+  async putPortRequest(portRequest: PortRequest): Promise<void> {
+    await this.putIfAbsent({
+      PK: accountKey(portRequest.accountId),
+      SK: `PORT_REQUEST#${portRequest.portRequestId}`,
+      entity: 'PortRequest',
+      ...portRequest,
+    });
+  }
+
+  async getPortRequest(accountId: string, portRequestId: string): Promise<PortRequest | undefined> {
+    return this.get<PortRequest>(accountId, `PORT_REQUEST#${portRequestId}`);
+  }
+
+  async updatePortRequest(
+    accountId: string,
+    portRequestId: string,
+    change: (current: PortRequest) => PortRequest | undefined,
+  ): Promise<PortRequest> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const current = await this.getPortRequest(accountId, portRequestId);
+      if (!current) throw new Error(`Port request ${portRequestId} not found`);
+      const changed = change(current);
+      if (!changed || changed === current) return current;
+      const next: PortRequest = { ...changed, version: current.version + 1, updatedAt: new Date().toISOString() };
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}`, entity: 'PortRequest', ...next },
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: { ':version': current.version },
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+    throw new ConcurrentUpdateError(`Port request ${portRequestId} kept changing under us`);
+  }
+
+  async listPortRequests(
+    accountId: string,
+    options: { status?: string; limit: number; cursor?: string },
+  ): Promise<Page<PortRequest>> {
+    const items: PortRequest[] = [];
+    let startKey = decodeCursor(options.cursor, accountId);
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': accountKey(accountId),
+            ':prefix': 'PORT_REQUEST#',
+            ...(options.status ? { ':status': options.status } : {}),
+          },
+          ...(options.status
+            ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+            : {}),
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push(strip<PortRequest>(item) as PortRequest);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < options.limit);
+    const last = items.at(-1);
+    const nextCursor =
+      startKey && last
+        ? encodeCursor({ PK: accountKey(accountId), SK: `PORT_REQUEST#${last.portRequestId}` })
+        : undefined;
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async putTwilioPortInLookup(accountId: string, twilioSid: string, portRequestId: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: accountKey(accountId),
+          SK: `TWILIO_PORT_IN#${twilioSid}`,
+          entity: 'TwilioPortInLookup',
+          portRequestId,
+        },
+      }),
+    );
+  }
+
+  async findPortRequestIdByTwilioSid(accountId: string, twilioSid: string): Promise<string | undefined> {
+    const item = await this.get<{ portRequestId: string }>(accountId, `TWILIO_PORT_IN#${twilioSid}`);
+    return item?.portRequestId;
+  }
+
+  async putInventoryNumberIfAbsent(number: InventoryNumber): Promise<boolean> {
+    return this.putIfAbsent({
+      PK: accountKey(number.accountId),
+      SK: `INVENTORY#${number.phoneNumber}`,
+      entity: 'InventoryNumber',
+      ...number,
+    });
+  }
+
+  async listInventory(accountId: string): Promise<readonly InventoryNumber[]> {
+    const items: InventoryNumber[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': 'INVENTORY#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push(strip<InventoryNumber>(item) as InventoryNumber);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  private async get<T>(accountId: string, sk: string): Promise<T | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: accountKey(accountId), SK: sk }, ConsistentRead: true }),
+    );
+    return strip<T>(result.Item);
+  }
+
+  private async putIfAbsent(item: Item): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

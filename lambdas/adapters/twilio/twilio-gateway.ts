@@ -1,0 +1,195 @@
+import type { NumberType, TwilioPortInSnapshot } from '../../domain/port-request';
+import type { Portability } from '../../domain/split-order';
+import { TwilioRequestError, TwilioTransientError } from '../../shared/errors';
+import type {
+  IncomingPhoneNumber,
+  TwilioAccountGateway,
+  TwilioGateway,
+  TwilioPortInCreateBody,
+} from '../../use-cases/ports';
+import { createTwilioClient } from './twilio-client';
+
+type TwilioClient = ReturnType<typeof createTwilioClient>;
+
+/** Turns twilio-node's errors into ours: 429, 5xx and no answer are transient; other 4xx are final. */
+export function toTwilioError(error: unknown, operation: string): Error {
+  const e = error as { status?: number; code?: number; message?: string };
+  const status = typeof e?.status === 'number' ? e.status : undefined;
+  if (status === undefined || status === 429 || status >= 500) {
+    return new TwilioTransientError(`Twilio ${operation} failed (${status ?? 'no answer'})`, { cause: error });
+  }
+  return new TwilioRequestError(`Twilio ${operation} refused: ${e.message ?? status}`, status, e.code, {
+    cause: error,
+  });
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toTwilioError(error, operation);
+  }
+}
+
+const NUMBER_TYPES: Record<string, NumberType> = {
+  local: 'LOCAL',
+  mobile: 'MOBILE',
+  'toll-free': 'TOLL_FREE',
+  toll_free: 'TOLL_FREE',
+  tollfree: 'TOLL_FREE',
+};
+
+/** Twilio's number_type in any casing to ours. */
+export function toNumberType(raw: unknown): NumberType {
+  return NUMBER_TYPES[String(raw ?? '').toLowerCase()] ?? 'UNKNOWN';
+}
+
+interface PortInNumberLike {
+  phoneNumber?: string;
+  portInPhoneNumberStatus?: string;
+  portDate?: string | null;
+  rejectionReason?: string | null;
+  rejectionReasonCode?: string | number | null;
+}
+
+/** Reads what the workflow needs from a Port In answer, tolerating the beta's shifting shapes. */
+export function toSnapshot(instance: {
+  portInRequestStatus?: string | null;
+  phoneNumbers?: unknown;
+}): TwilioPortInSnapshot {
+  const numbers = Array.isArray(instance.phoneNumbers) ? (instance.phoneNumbers as PortInNumberLike[]) : [];
+  return {
+    status: instance.portInRequestStatus ?? '',
+    phoneNumbers: numbers
+      .filter((n) => typeof n.phoneNumber === 'string')
+      .map((n) => ({
+        phoneNumber: n.phoneNumber as string,
+        status: n.portInPhoneNumberStatus ?? '',
+        ...(n.portDate ? { focDate: String(n.portDate).slice(0, 10) } : {}),
+        ...(n.rejectionReason || n.rejectionReasonCode
+          ? { rejectionReason: String(n.rejectionReason ?? n.rejectionReasonCode) }
+          : {}),
+      })),
+  };
+}
+
+class TwilioNodeAccountGateway implements TwilioAccountGateway {
+  constructor(
+    private readonly client: TwilioClient,
+    private readonly accountSid: string,
+    private readonly authToken: string,
+    private readonly options: { apiBaseUrl?: string; timeoutMs?: number },
+  ) {}
+
+  async uploadUtilityBill(document: { fileName: string; contentType: string; content: Buffer }): Promise<string> {
+    const form = new FormData();
+    form.append('document_type', 'utility_bill');
+    form.append('friendly_name', document.fileName);
+    form.append(
+      'File',
+      new Blob([new Uint8Array(document.content)], { type: document.contentType }),
+      document.fileName,
+    );
+    const url = this.options.apiBaseUrl
+      ? `${this.options.apiBaseUrl.replace(/\/+$/, '')}${new URL(DOCUMENTS_UPLOAD_URL).pathname}`
+      : DOCUMENTS_UPLOAD_URL;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        body: form,
+        headers: { authorization: `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}` },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30000),
+      });
+    } catch (error) {
+      throw toTwilioError(error, 'uploadDocument');
+    }
+    const body = (await response.json().catch(() => ({}))) as { sid?: string; code?: number; message?: string };
+    if (!response.ok || !body.sid) throw toTwilioError({ status: response.status, ...body }, 'uploadDocument');
+    return body.sid;
+  }
+
+  async verifyCredentials(): Promise<boolean> {
+    try {
+      await this.client.api.v2010.accounts(this.accountSid).fetch();
+      return true;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 401 || status === 403 || status === 404) return false;
+      throw toTwilioError(error, 'fetchAccount');
+    }
+  }
+
+  async configurePortingWebhook(url: string): Promise<void> {
+    // twilio-node sends the object as given; the API wants snake_case.
+    const body = { port_in_target_url: url, notifications_of: [] as string[] };
+    await call('configureWebhook', () =>
+      this.client.numbers.v1.portingWebhookConfigurations.create(body as unknown as Record<string, never>),
+    );
+  }
+
+  async checkPortability(phoneNumber: string): Promise<Portability> {
+    const result = await call('fetchPortability', () =>
+      this.client.numbers.v1.portingPortabilities(phoneNumber).fetch({ targetAccountSid: this.accountSid }),
+    );
+    const reasonCode = result.notPortableReasonCode;
+    return {
+      phoneNumber,
+      portable: Boolean(result.portable),
+      numberType: toNumberType(result.numberType),
+      pinAndAccountNumberRequired: Boolean(result.pinAndAccountNumberRequired),
+      ...(reasonCode !== null && reasonCode !== undefined ? { reasonCode: String(reasonCode) } : {}),
+      ...(result.notPortableReason ? { reason: result.notPortableReason } : {}),
+    };
+  }
+
+  async createPortIn(body: TwilioPortInCreateBody): Promise<{ sid: string; snapshot: TwilioPortInSnapshot }> {
+    const created = await call('createPortIn', () =>
+      // PORTING-FACTS: the generated type is camelCase but the wire format is snake_case; we send our own type.
+      this.client.numbers.v1.portingPortIns.create(
+        body as unknown as Parameters<TwilioClient['numbers']['v1']['portingPortIns']['create']>[0],
+      ),
+    );
+    if (!created.portInRequestSid) throw new TwilioTransientError('Twilio answered the Port In create without a sid');
+    return { sid: created.portInRequestSid, snapshot: toSnapshot(created) };
+  }
+
+  async fetchPortIn(sid: string): Promise<TwilioPortInSnapshot> {
+    const instance = await call('fetchPortIn', () => this.client.numbers.v1.portingPortIns(sid).fetch());
+    return toSnapshot(instance);
+  }
+
+  async listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]> {
+    const numbers = await call('listIncomingPhoneNumbers', () =>
+      this.client.api.v2010.accounts(this.accountSid).incomingPhoneNumbers.list({ pageSize: 1000 }),
+    );
+    return numbers.map((n) => ({
+      sid: n.sid,
+      phoneNumber: n.phoneNumber,
+      friendlyName: n.friendlyName,
+      ...(n.voiceUrl ? { voiceUrl: n.voiceUrl } : {}),
+    }));
+  }
+
+  async setVoiceUrl(incomingPhoneNumberSid: string, voiceUrl: string): Promise<void> {
+    await call('updateIncomingPhoneNumber', () =>
+      this.client.api.v2010
+        .accounts(this.accountSid)
+        .incomingPhoneNumbers(incomingPhoneNumberSid)
+        .update({ voiceUrl, voiceMethod: 'POST' }),
+    );
+  }
+}
+
+/** Twilio's documents upload host: not in twilio-node nor the spec, so a raw multipart request (PORTING-FACTS). */
+const DOCUMENTS_UPLOAD_URL = 'https://numbers-upload.twilio.com/v1/Documents';
+
+/** Twilio through twilio-node; `apiBaseUrl` (locally: the simulator) replaces *.twilio.com. */
+export class TwilioNodeGateway implements TwilioGateway {
+  constructor(private readonly options: { apiBaseUrl?: string; timeoutMs?: number } = {}) {}
+
+  forAccount(credentials: { accountSid: string; authToken: string }): TwilioAccountGateway {
+    const client = createTwilioClient(credentials.accountSid, credentials.authToken, this.options);
+    return new TwilioNodeAccountGateway(client, credentials.accountSid, credentials.authToken, this.options);
+  }
+}

@@ -1,0 +1,232 @@
+import type { PhoneNumberStatus, PortRequestStatus } from './port-status';
+
+/** One template per event the customer hears about. */
+export const EmailTemplateNames = [
+  'PORT_SUBMITTED',
+  'DO_NOT_CANCEL_REMINDER',
+  'FOC_DATE_SET',
+  'ACTION_REQUIRED',
+  'PORT_COMPLETED',
+  'PORT_CANCELED',
+  'PORT_EXPIRED',
+  'PORT_FAILED',
+  'MANUAL_PORT_INSTRUCTIONS',
+] as const;
+export type EmailTemplateName = (typeof EmailTemplateNames)[number];
+
+/** The typed data every template renders from. Holds no PIN and no account number. */
+export interface EmailData {
+  readonly portRequestId: string;
+  readonly status: PortRequestStatus;
+  readonly losingCarrierName: string;
+  readonly customerName: string;
+  readonly route: 'API' | 'MANUAL';
+  readonly phoneNumbers: ReadonlyArray<{
+    readonly phoneNumber: string;
+    readonly status: PhoneNumberStatus;
+    readonly rejectionReason?: string;
+    readonly imported: boolean;
+  }>;
+  readonly focDate?: string;
+  readonly expectedCompletion: { readonly earliest: string; readonly latest: string };
+  readonly estimatedMonthlyCostUsd: number;
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+/** Escapes customer-supplied text for HTML. */
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const DO_NOT_CANCEL = 'Do not cancel your service with';
+
+/** Plain-words explanation and fix for each of Twilio's rejection reasons. */
+const REJECTION_HELP: Record<string, { reason: string; fix: string }> = {
+  INVALID_END_USER_NAME: {
+    reason: "The name on the request does not match the old carrier's record.",
+    fix: 'Send us the account holder name exactly as it appears on your bill from the old carrier.',
+  },
+  INVALID_ADDRESS: {
+    reason: "The service address does not match the old carrier's record.",
+    fix: 'Send us the service address exactly as it appears on your bill from the old carrier.',
+  },
+  INVALID_PIN: {
+    reason: 'The port-out PIN was missing or wrong.',
+    fix: 'Ask your old carrier for the port-out PIN (sometimes called a transfer PIN) and send it to us.',
+  },
+  INVALID_ACCOUNT_NUMBER: {
+    reason: 'The account number does not match the old carrier.',
+    fix: 'Send us the account number shown on your bill from the old carrier.',
+  },
+  PHONE_NUMBER_WITH_CARRIER_RESTRICTION: {
+    reason: 'The old carrier has a restriction on this number, often an unpaid balance or a port freeze.',
+    fix: 'Ask your old carrier to lift any port freeze and settle any balance, then tell us to resubmit.',
+  },
+  PHONE_NUMBER_INACTIVE_OR_DISCONNECTED: {
+    reason: 'The old carrier says this number is not active.',
+    fix: 'Check with your old carrier that the number is still active on your account; keep paying for it.',
+  },
+  CONTACT_SUPPORT_REQUIRED: {
+    reason: 'The old carrier rejected the request for a reason that needs a person to look at it.',
+    fix: 'Reply to this email and our team will work it out with you.',
+  },
+};
+
+/** The reason and fix in plain words for a Twilio rejection reason (unknown ones get a safe default). */
+export function explainRejection(code: string | undefined): { reason: string; fix: string } {
+  return (
+    REJECTION_HELP[code ?? ''] ?? {
+      reason: 'The old carrier rejected this number.',
+      fix: 'Reply to this email and our team will work it out with you.',
+    }
+  );
+}
+
+function usd(amount: number): string {
+  return `$${amount.toFixed(2)}`;
+}
+
+interface Body {
+  readonly subject: string;
+  readonly paragraphs: readonly string[];
+  readonly list?: readonly string[];
+}
+
+function body(template: EmailTemplateName, d: EmailData): Body {
+  const carrier = d.losingCarrierName;
+  const numbers = d.phoneNumbers.map((n) => n.phoneNumber);
+  const window = `${d.expectedCompletion.earliest} to ${d.expectedCompletion.latest}`;
+  const keep = `${DO_NOT_CANCEL} ${carrier} yet: cancelling it before the port completes releases your numbers for good.`;
+  const cost = `Porting in is free; once ported, these numbers cost about ${usd(d.estimatedMonthlyCostUsd)} a month in Twilio.`;
+  const expected =
+    d.route === 'MANUAL'
+      ? `Toll-free ports usually complete in 7 to 21 business days (expected ${window}).`
+      : `US local ports usually complete in 7 to 10 business days (expected ${window}).`;
+  switch (template) {
+    case 'PORT_SUBMITTED':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: your port request is submitted`,
+        paragraphs: [
+          keep,
+          `We submitted your request to move these numbers from ${carrier}. The authorized representative will get a Letter of Authorization to sign from Twilio.`,
+          expected,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'DO_NOT_CANCEL_REMINDER':
+      return {
+        subject: `Reminder: do not cancel your ${carrier} service yet`,
+        paragraphs: [keep, `Your port is still in progress (status: ${d.status}).`, expected, cost],
+        list: numbers,
+      };
+    case 'FOC_DATE_SET':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: your numbers move on ${d.focDate ?? 'the date set'}`,
+        paragraphs: [
+          keep,
+          `${carrier} confirmed the port date (FOC): ${d.focDate ?? 'to be confirmed'}. We will tell you when it is safe to cancel.`,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'ACTION_REQUIRED': {
+      const rejected = d.phoneNumbers.filter((n) => n.status === 'REJECTED');
+      return {
+        subject: `Action required, and do not cancel your ${carrier} service yet`,
+        paragraphs: [
+          keep,
+          `${carrier} rejected part of the port request. Here is what to fix; once you correct it we resubmit at once.`,
+          expected,
+        ],
+        list: (rejected.length > 0 ? rejected : d.phoneNumbers).map((n) => {
+          const help = explainRejection(n.rejectionReason);
+          return `${n.phoneNumber}: ${help.reason} ${help.fix}`;
+        }),
+      };
+    }
+    case 'PORT_COMPLETED': {
+      const imported = d.phoneNumbers.filter((n) => n.imported).map((n) => n.phoneNumber);
+      return {
+        subject: `Your numbers are ported: it is now safe to cancel your ${carrier} service`,
+        paragraphs: [
+          `Your numbers have moved to your Twilio account and are live in Ring Tonic. It is now safe to cancel your old service with ${carrier}.`,
+          cost,
+          'Imported numbers:',
+        ],
+        list: imported,
+      };
+    }
+    case 'PORT_CANCELED':
+      return {
+        subject: `Port canceled: do not cancel your ${carrier} service`,
+        paragraphs: [
+          `The port request was canceled. ${DO_NOT_CANCEL} ${carrier}: your numbers stay there and still need that service.`,
+        ],
+        list: numbers,
+      };
+    case 'PORT_EXPIRED':
+      return {
+        subject: `Port request expired: do not cancel your ${carrier} service`,
+        paragraphs: [
+          `The port request expired before the Letter of Authorization was signed. ${DO_NOT_CANCEL} ${carrier}: your numbers are still there.`,
+          'To try again, place a new port order in Ring Tonic and have the authorized representative sign the letter from Twilio within a few days.',
+        ],
+        list: numbers,
+      };
+    case 'PORT_FAILED':
+      return {
+        subject: `We could not submit your port request: do not cancel your ${carrier} service`,
+        paragraphs: [
+          `We could not submit the request to move your numbers from ${carrier}. ${DO_NOT_CANCEL} ${carrier}: your numbers are still there.`,
+          'Our team has been alerted and will contact you.',
+        ],
+        list: numbers,
+      };
+    case 'MANUAL_PORT_INSTRUCTIONS':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: steps to port your toll-free numbers`,
+        paragraphs: [
+          keep,
+          "Toll-free numbers are ported through Twilio's console: sign in to your Twilio account, open Phone Numbers > Port & Host > Port In, choose toll-free, and submit these numbers with a recent bill from your old carrier.",
+          'We watch your Twilio account and import the numbers as soon as they arrive.',
+          expected,
+          cost,
+        ],
+        list: numbers,
+      };
+  }
+}
+
+/** Renders a template to subject, HTML and text. Customer text is escaped in the HTML. */
+export function renderEmail(template: EmailTemplateName, data: EmailData): RenderedEmail {
+  const b = body(template, data);
+  const htmlList = b.list?.length ? `<ul>${b.list.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>` : '';
+  const html = [
+    '<!doctype html><html><body style="font-family:Arial,sans-serif;line-height:1.5;color:#1b1f24">',
+    `<h1 style="font-size:20px">${escapeHtml(b.subject)}</h1>`,
+    ...b.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    htmlList,
+    `<p style="color:#57606a;font-size:12px">Port request ${escapeHtml(data.portRequestId)} · Ring Tonic</p>`,
+    '</body></html>',
+  ].join('');
+  const text = [
+    b.subject,
+    '',
+    ...b.paragraphs,
+    ...(b.list?.length ? ['', ...b.list.map((item) => `- ${item}`)] : []),
+    '',
+    `Port request ${data.portRequestId} · Ring Tonic`,
+  ].join('\n');
+  return { subject: b.subject, html, text };
+}

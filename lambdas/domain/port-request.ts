@@ -1,0 +1,231 @@
+import type { EmailTemplateName } from './emails';
+import {
+  canTransition,
+  isTerminal,
+  mapTwilioNumberStatus,
+  mapTwilioRequestStatus,
+  type PhoneNumberStatus,
+  type PortRequestStatus,
+} from './port-status';
+
+export type PortRoute = 'API' | 'MANUAL';
+export type NumberType = 'LOCAL' | 'MOBILE' | 'TOLL_FREE' | 'UNKNOWN';
+
+/** What the customer told us about their account with the losing carrier. PINs are kept apart (see `pins`). */
+export interface LosingCarrier {
+  readonly name: string;
+  readonly customerType?: 'Business' | 'Individual';
+  readonly customerName: string;
+  readonly accountNumber?: string;
+  readonly accountTelephoneNumber?: string;
+  readonly authorizedRepresentative: string;
+  readonly authorizedRepresentativeEmail: string;
+  readonly address: {
+    readonly street: string;
+    readonly street2?: string;
+    readonly city: string;
+    readonly state: string;
+    readonly zip: string;
+    readonly country: string;
+  };
+  readonly utilityBillDocumentSid?: string;
+}
+
+export interface PortRequestNumber {
+  readonly phoneNumber: string;
+  readonly numberType: NumberType;
+  readonly status: PhoneNumberStatus;
+  readonly focDate?: string;
+  readonly rejectionReason?: string;
+  readonly imported: boolean;
+}
+
+/** One entry of the timeline that GET .../events answers. */
+export interface TimelineEvent {
+  readonly at: string;
+  readonly type: string;
+  readonly status?: PortRequestStatus;
+  readonly detail?: string;
+}
+
+/** An email the port request owes the customer; written with the change that requires it, sent by DeliverEmails. */
+export interface OutboxEmail {
+  readonly id: string;
+  readonly template: EmailTemplateName;
+  readonly createdAt: string;
+  readonly sentAt?: string;
+  readonly messageId?: string;
+}
+
+/** A port request: one losing-carrier account, at most 1,000 numbers, one Step Functions execution. */
+export interface PortRequest {
+  readonly accountId: string;
+  readonly portRequestId: string;
+  readonly orderId: string;
+  readonly status: PortRequestStatus;
+  readonly route: PortRoute;
+  readonly losingCarrier: LosingCarrier;
+  /** PINs by number, kept only until the port-in is submitted to Twilio. */
+  readonly pins?: Readonly<Record<string, string>>;
+  readonly phoneNumbers: readonly PortRequestNumber[];
+  readonly targetPortInDate?: string;
+  readonly focDate?: string;
+  readonly notificationEmails: readonly string[];
+  readonly twilioAccountSid: string;
+  readonly twilioPortInRequestSid?: string;
+  readonly events: readonly TimelineEvent[];
+  readonly outbox: readonly OutboxEmail[];
+  readonly taskToken?: string;
+  readonly wakeRequestedAt?: string;
+  readonly lastSyncedAt?: string;
+  readonly lastReminderAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+/** A snapshot of a Twilio Port In request, as far as the workflow needs it. */
+export interface TwilioPortInSnapshot {
+  readonly status: string;
+  readonly phoneNumbers: ReadonlyArray<{
+    readonly phoneNumber: string;
+    readonly status: string;
+    readonly focDate?: string;
+    readonly rejectionReason?: string;
+  }>;
+}
+
+/** Adds an event to the timeline. */
+export function withEvent(pr: PortRequest, event: TimelineEvent): PortRequest {
+  return { ...pr, events: [...pr.events, event] };
+}
+
+/** Queues an email in the outbox; DeliverEmails sends it and marks it sent. */
+export function withEmail(pr: PortRequest, template: EmailTemplateName, at: string): PortRequest {
+  const id = `${template}#${pr.outbox.length + 1}`;
+  return { ...pr, outbox: [...pr.outbox, { id, template, createdAt: at }] };
+}
+
+/** Moves the port request to a new status with its timeline event, if the move is allowed. */
+export function withStatus(pr: PortRequest, status: PortRequestStatus, at: string, detail?: string): PortRequest {
+  if (!canTransition(pr.status, status)) return pr;
+  return withEvent({ ...pr, status }, { at, type: 'STATUS_CHANGED', status, ...(detail ? { detail } : {}) });
+}
+
+const FINAL_NUMBER_STATUSES: ReadonlySet<PhoneNumberStatus> = new Set(['COMPLETED', 'CANCELED']);
+
+/** The email that entering a status owes the customer, if any. COMPLETED waits for the import. */
+const EMAIL_ON_STATUS: Partial<Record<PortRequestStatus, EmailTemplateName>> = {
+  ACTION_REQUIRED: 'ACTION_REQUIRED',
+  CANCELED: 'PORT_CANCELED',
+  EXPIRED: 'PORT_EXPIRED',
+};
+
+/**
+ * Applies what Twilio says of the request: per-number statuses, the FOC date, the request status (forward only),
+ * and the emails those changes owe. Twilio's answer is the source of truth; webhooks only tell us when to look.
+ */
+export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnapshot, at: string): PortRequest {
+  if (isTerminal(pr.status)) return pr;
+  const byNumber = new Map(snapshot.phoneNumbers.map((n) => [n.phoneNumber, n]));
+  const phoneNumbers = pr.phoneNumbers.map((n): PortRequestNumber => {
+    const twilio = byNumber.get(n.phoneNumber);
+    if (!twilio || FINAL_NUMBER_STATUSES.has(n.status)) return n;
+    const status = mapTwilioNumberStatus(twilio.status);
+    const { focDate: _f, rejectionReason: _r, ...rest } = n;
+    return {
+      ...rest,
+      status,
+      ...(twilio.focDate ? { focDate: twilio.focDate } : n.focDate ? { focDate: n.focDate } : {}),
+      ...(status === 'REJECTED' && twilio.rejectionReason ? { rejectionReason: twilio.rejectionReason } : {}),
+    };
+  });
+  // A completed request has ported every number still in it, whatever Twilio's per-number list lags behind on.
+  const requestCompleted = mapTwilioRequestStatus(snapshot.status, []) === 'COMPLETED';
+  const settled = requestCompleted
+    ? phoneNumbers.map(
+        (n): PortRequestNumber =>
+          n.status === 'REJECTED' || n.status === 'CANCELED' ? n : { ...n, status: 'COMPLETED' },
+      )
+    : phoneNumbers;
+  let next: PortRequest = { ...pr, phoneNumbers: settled };
+
+  const focDates = settled.map((n) => n.focDate).filter((d): d is string => Boolean(d));
+  const focDate = focDates.sort().at(-1);
+  if (focDate && focDate !== pr.focDate) {
+    next = withEvent(
+      { ...next, focDate },
+      { at, type: pr.focDate ? 'FOC_DATE_CHANGED' : 'FOC_DATE_SET', detail: focDate },
+    );
+    next = withEmail(next, 'FOC_DATE_SET', at);
+  }
+
+  const status = mapTwilioRequestStatus(
+    snapshot.status,
+    settled.map((n) => n.status),
+  );
+  if (status && status !== next.status) {
+    const moved = withStatus(next, status, at);
+    if (moved !== next) {
+      next = moved;
+      const template = EMAIL_ON_STATUS[status];
+      if (template) next = withEmail(next, template, at);
+    }
+  }
+  return next;
+}
+
+/** Queues a "do not cancel yet" reminder when the configured interval has passed since the last one. */
+export function withReminderIfDue(pr: PortRequest, at: string, reminderIntervalSeconds: number): PortRequest {
+  if (isTerminal(pr.status)) return pr;
+  const last = Date.parse(pr.lastReminderAt ?? pr.createdAt);
+  if (Date.parse(at) - last < reminderIntervalSeconds * 1000) return pr;
+  return withEmail({ ...pr, lastReminderAt: at }, 'DO_NOT_CANCEL_REMINDER', at);
+}
+
+/** Safe to cancel the old service only once the port is COMPLETED and every ported number is imported. */
+export function isSafeToCancelOldService(pr: PortRequest): boolean {
+  const ported = pr.phoneNumbers.filter((n) => n.status === 'COMPLETED');
+  return pr.status === 'COMPLETED' && ported.length > 0 && ported.every((n) => n.imported);
+}
+
+const BUSINESS_DAYS_BY_ROUTE: Record<PortRoute, readonly [number, number]> = {
+  API: [7, 10],
+  MANUAL: [7, 21],
+};
+
+/** Adds business days (Mon-Fri) to a date, in UTC. */
+export function addBusinessDays(fromIso: string, days: number): string {
+  const date = new Date(`${fromIso.slice(0, 10)}T00:00:00Z`);
+  let added = 0;
+  while (added < days) {
+    date.setUTCDate(date.getUTCDate() + 1);
+    const day = date.getUTCDay();
+    if (day !== 0 && day !== 6) added += 1;
+  }
+  return date.toISOString().slice(0, 10);
+}
+
+/** The completion window we tell customers: US local 7-10 business days, toll-free 7-21. */
+export function expectedCompletion(pr: Pick<PortRequest, 'route' | 'createdAt' | 'focDate'>): {
+  earliest: string;
+  latest: string;
+} {
+  if (pr.focDate) return { earliest: pr.focDate.slice(0, 10), latest: pr.focDate.slice(0, 10) };
+  const [min, max] = BUSINESS_DAYS_BY_ROUTE[pr.route];
+  return { earliest: addBusinessDays(pr.createdAt, min), latest: addBusinessDays(pr.createdAt, max) };
+}
+
+/** Twilio's list prices: about $1.15 a month per US local or mobile number, $2.00 per toll-free number. */
+export const MONTHLY_PRICE_USD: Record<NumberType, number> = {
+  LOCAL: 1.15,
+  MOBILE: 1.15,
+  TOLL_FREE: 2.0,
+  UNKNOWN: 1.15,
+};
+
+/** What the port request's numbers will cost a month in Twilio (porting in itself is free). */
+export function estimatedMonthlyCostUsd(numbers: readonly Pick<PortRequestNumber, 'numberType'>[]): number {
+  const cents = numbers.reduce((sum, n) => sum + Math.round(MONTHLY_PRICE_USD[n.numberType] * 100), 0);
+  return cents / 100;
+}

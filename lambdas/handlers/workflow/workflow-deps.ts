@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
+import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
+import { env, loadConfig } from '../../shared/config';
+
+import { systemClock } from './step-input';
+
+/** Repository, Twilio and tokens for the steps that talk to Twilio, from their environment at cold start. */
+export function twilioWorkflowDeps() {
+  const config = loadConfig(
+    z.object({
+      TABLE_NAME: env.TABLE_NAME,
+      TWILIO_SECRET_PREFIX: env.TWILIO_SECRET_PREFIX,
+      TWILIO_API_BASE_URL: env.TWILIO_API_BASE_URL,
+    }),
+  );
+  return {
+    repository: new DynamoPortInRepository(config.TABLE_NAME),
+    tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
+    twilio: new TwilioNodeGateway({ apiBaseUrl: config.TWILIO_API_BASE_URL }),
+    clock: systemClock,
+  };
+}

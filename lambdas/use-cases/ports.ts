@@ -1,0 +1,161 @@
+import type { NumberType, PortRequest, TwilioPortInSnapshot } from '../domain/port-request';
+import type { Portability } from '../domain/split-order';
+import type { PortWorkflowInput } from '../shared/workflow-contract';
+
+/** The Twilio account a Ring Tonic account connected; its auth token lives in Secrets Manager. */
+export interface TwilioConnection {
+  readonly accountId: string;
+  readonly accountSid: string;
+  readonly webhookUrl: string;
+  readonly connectedAt: string;
+}
+
+/** A port order as stored: the 202 answer minus current statuses, which are read from the port requests. */
+export interface PortOrder {
+  readonly accountId: string;
+  readonly orderId: string;
+  readonly portRequestIds: readonly string[];
+  readonly notPortable: ReadonlyArray<{ phoneNumber: string; reasonCode: string; reason: string }>;
+  readonly warnings: readonly string[];
+  readonly createdAt: string;
+}
+
+/** What an Idempotency-Key has seen: the body's hash, and the answer once there is one. */
+export interface IdempotencyRecord {
+  readonly accountId: string;
+  readonly key: string;
+  readonly bodyHash: string;
+  readonly orderId: string;
+  readonly status: 'IN_PROGRESS' | 'COMPLETED';
+  readonly createdAt: string;
+}
+
+/** A number in the Ring Tonic inventory of an account. */
+export interface InventoryNumber {
+  readonly accountId: string;
+  readonly phoneNumber: string;
+  readonly twilioSid: string;
+  readonly source: 'PORTED' | 'IMPORTED';
+  readonly portRequestId?: string;
+  readonly importedAt: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+/** Everything the service keeps, keyed by account. */
+export interface PortInRepository {
+  getConnection(accountId: string): Promise<TwilioConnection | undefined>;
+  putConnection(connection: TwilioConnection): Promise<void>;
+  /** Writes the record unless the key exists; answers the record that is there afterwards. */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<{ claimed: boolean; record: IdempotencyRecord }>;
+  completeIdempotencyKey(accountId: string, key: string): Promise<void>;
+  releaseIdempotencyKey(accountId: string, key: string): Promise<void>;
+  /** Idempotent: writing the same order twice keeps the first. */
+  putOrder(order: PortOrder): Promise<void>;
+  getOrder(accountId: string, orderId: string): Promise<PortOrder | undefined>;
+  /** Idempotent: writing a port request that exists keeps the stored one. */
+  putPortRequest(portRequest: PortRequest): Promise<void>;
+  getPortRequest(accountId: string, portRequestId: string): Promise<PortRequest | undefined>;
+  /**
+   * Reads, applies `change`, and writes back on the version read; runs again when another writer came first.
+   * `change` answers undefined to write nothing.
+   */
+  updatePortRequest(
+    accountId: string,
+    portRequestId: string,
+    change: (current: PortRequest) => PortRequest | undefined,
+  ): Promise<PortRequest>;
+  listPortRequests(
+    accountId: string,
+    options: { status?: string; limit: number; cursor?: string },
+  ): Promise<Page<PortRequest>>;
+  putTwilioPortInLookup(accountId: string, twilioSid: string, portRequestId: string): Promise<void>;
+  findPortRequestIdByTwilioSid(accountId: string, twilioSid: string): Promise<string | undefined>;
+  /** Answers false when the number is in the inventory already. */
+  putInventoryNumberIfAbsent(number: InventoryNumber): Promise<boolean>;
+  listInventory(accountId: string): Promise<readonly InventoryNumber[]>;
+}
+
+/** The snake_case body of Twilio's Port In create call, typed by us (twilio-node's camelCase types are wrong). */
+export interface TwilioPortInCreateBody {
+  readonly account_sid: string;
+  readonly documents: readonly string[];
+  readonly losing_carrier_information: {
+    readonly customer_type?: 'Business' | 'Individual';
+    readonly customer_name: string;
+    readonly account_number?: string;
+    readonly account_telephone_number?: string;
+    readonly authorized_representative: string;
+    readonly authorized_representative_email: string;
+    readonly address: {
+      readonly street: string;
+      readonly street_2?: string;
+      readonly city: string;
+      readonly state: string;
+      readonly zip: string;
+      readonly country: string;
+    };
+  };
+  readonly phone_numbers: ReadonlyArray<{ readonly phone_number: string; readonly pin?: string }>;
+  readonly notification_emails?: readonly string[];
+  readonly target_port_in_date?: string;
+}
+
+export interface IncomingPhoneNumber {
+  readonly sid: string;
+  readonly phoneNumber: string;
+  readonly friendlyName: string;
+  readonly voiceUrl?: string;
+}
+
+/** Twilio, as seen from one customer's Twilio account. */
+export interface TwilioAccountGateway {
+  /** False when Twilio refuses the credentials. */
+  verifyCredentials(): Promise<boolean>;
+  configurePortingWebhook(url: string): Promise<void>;
+  checkPortability(phoneNumber: string): Promise<Portability>;
+  createPortIn(body: TwilioPortInCreateBody): Promise<{ sid: string; snapshot: TwilioPortInSnapshot }>;
+  fetchPortIn(sid: string): Promise<TwilioPortInSnapshot>;
+  listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]>;
+  setVoiceUrl(incomingPhoneNumberSid: string, voiceUrl: string): Promise<void>;
+  /** Uploads a utility bill (multipart, numbers-upload.twilio.com); answers its RD sid. */
+  uploadUtilityBill(document: { fileName: string; contentType: string; content: Buffer }): Promise<string>;
+}
+
+export interface TwilioGateway {
+  forAccount(credentials: { accountSid: string; authToken: string }): TwilioAccountGateway;
+}
+
+/** Where each account's Twilio auth token is kept (Secrets Manager). */
+export interface TwilioTokenStore {
+  getAuthToken(accountId: string): Promise<string | undefined>;
+  putAuthToken(accountId: string, authToken: string): Promise<void>;
+}
+
+export interface Mailer {
+  send(email: {
+    to: readonly string[];
+    subject: string;
+    html: string;
+    text: string;
+    tags?: Record<string, string>;
+  }): Promise<{
+    messageId: string;
+  }>;
+}
+
+export interface WorkflowClient {
+  /** Starts the execution of one port request; starting it again with the same input is harmless. */
+  startPortWorkflow(input: PortWorkflowInput): Promise<void>;
+  /** Completes a waiting task. Answers false when the token is no longer waiting. */
+  completeTask(token: string, output: unknown): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export type { NumberType };

@@ -1,0 +1,62 @@
+import { validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import { HttpProblem } from '../shared/errors';
+import type { Clock, PortInRepository, TwilioTokenStore, WorkflowClient } from './ports';
+
+export interface TwilioWebhookInput {
+  readonly accountId: string;
+  /** The public URL Twilio posted to, rebuilt from the configured base URL (never from the Host header). */
+  readonly url: string;
+  readonly signature: string | undefined;
+  readonly contentType: string;
+  readonly rawBody: string;
+}
+
+const FORBIDDEN = () => new HttpProblem(403, 'Forbidden', 'The Twilio signature is missing or does not match.');
+
+function isSignedByTwilio(input: TwilioWebhookInput, authToken: string): boolean {
+  if (!input.signature) return false;
+  if (input.contentType.includes('application/x-www-form-urlencoded')) {
+    const params = Object.fromEntries(new URLSearchParams(input.rawBody));
+    return validateRequest(authToken, input.signature, input.url, params);
+  }
+  // JSON bodies: Twilio signs the URL carrying ?bodySHA256=<hex of the body>, and the hash must match the body.
+  if (!new URL(input.url).searchParams.has('bodySHA256')) return false;
+  return validateRequestWithBody(authToken, input.signature, input.url, input.rawBody);
+}
+
+function readPortInSid(input: TwilioWebhookInput): string | undefined {
+  try {
+    const fields: Record<string, unknown> = input.contentType.includes('application/x-www-form-urlencoded')
+      ? Object.fromEntries(new URLSearchParams(input.rawBody))
+      : (JSON.parse(input.rawBody) as Record<string, unknown>);
+    const sid = fields.port_in_request_sid ?? fields.PortInRequestSid;
+    return typeof sid === 'string' && /^KW[0-9a-fA-F]{32}$/.test(sid) ? sid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Twilio's porting webhook: a hint that something changed. It is checked, recorded on the port request (so a
+ * waiting step that has not stored its token yet still sees it), and wakes the waiting workflow.
+ */
+export async function receiveTwilioWebhook(
+  input: TwilioWebhookInput,
+  deps: { repository: PortInRepository; tokens: TwilioTokenStore; workflow: WorkflowClient; clock: Clock },
+): Promise<{ accepted: boolean; portRequestId?: string }> {
+  const authToken = await deps.tokens.getAuthToken(input.accountId);
+  if (!authToken || !isSignedByTwilio(input, authToken)) throw FORBIDDEN();
+
+  const sid = readPortInSid(input);
+  if (!sid) return { accepted: false };
+  const portRequestId = await deps.repository.findPortRequestIdByTwilioSid(input.accountId, sid);
+  if (!portRequestId) return { accepted: false };
+
+  const at = deps.clock.now().toISOString();
+  const pr = await deps.repository.updatePortRequest(input.accountId, portRequestId, (current) => ({
+    ...current,
+    wakeRequestedAt: at,
+  }));
+  if (pr.taskToken) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
+  return { accepted: true, portRequestId };
+}

@@ -1,0 +1,62 @@
+import { type EmailData, renderEmail } from '../../domain/emails';
+import {
+  estimatedMonthlyCostUsd,
+  expectedCompletion,
+  type OutboxEmail,
+  type PortRequest,
+  withEvent,
+} from '../../domain/port-request';
+import type { Clock, Mailer, PortInRepository } from '../ports';
+
+/** The template data of a port request: names, numbers and dates, never a PIN or an account number. */
+export function toEmailData(pr: PortRequest): EmailData {
+  return {
+    portRequestId: pr.portRequestId,
+    status: pr.status,
+    losingCarrierName: pr.losingCarrier.name,
+    customerName: pr.losingCarrier.customerName,
+    route: pr.route,
+    phoneNumbers: pr.phoneNumbers.map((n) => ({
+      phoneNumber: n.phoneNumber,
+      status: n.status,
+      imported: n.imported,
+      ...(n.rejectionReason ? { rejectionReason: n.rejectionReason } : {}),
+    })),
+    ...(pr.focDate ? { focDate: pr.focDate } : {}),
+    expectedCompletion: expectedCompletion(pr),
+    estimatedMonthlyCostUsd: estimatedMonthlyCostUsd(pr.phoneNumbers),
+  };
+}
+
+/**
+ * DeliverEmails: sends every email the outbox owes, oldest first, marking each sent with its timeline event.
+ * An email stays in the outbox until SES took it, so a failure is retried and nothing is lost.
+ */
+export async function deliverEmails(
+  input: { accountId: string; portRequestId: string },
+  deps: { repository: PortInRepository; mailer: Mailer; clock: Clock },
+): Promise<{ sent: number }> {
+  let sent = 0;
+  for (;;) {
+    const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
+    if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
+    const pending = pr.outbox.find((e) => !e.sentAt);
+    if (!pending) return { sent };
+    const email = renderEmail(pending.template, toEmailData(pr));
+    const { messageId } = await deps.mailer.send({
+      to: pr.notificationEmails,
+      ...email,
+      tags: { template: pending.template },
+    });
+    const at = deps.clock.now().toISOString();
+    await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
+      const entry = current.outbox.find((e) => e.id === pending.id);
+      if (!entry || entry.sentAt) return undefined;
+      const outbox = current.outbox.map(
+        (e): OutboxEmail => (e.id === pending.id ? { ...e, sentAt: at, messageId } : e),
+      );
+      return withEvent({ ...current, outbox }, { at, type: 'EMAIL_SENT', detail: pending.template });
+    });
+    sent += 1;
+  }
+}

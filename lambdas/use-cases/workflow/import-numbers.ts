@@ -1,0 +1,49 @@
+import { type PortRequest, type PortRequestNumber, withEmail, withEvent } from '../../domain/port-request';
+import { TwilioTransientError } from '../../shared/errors';
+import { twilioForAccount } from '../twilio-account';
+import type { WorkflowDeps } from './submit-port-in';
+
+/**
+ * ImportNumbers: once the port completed, points each ported number's voice URL at the call router and adds it to
+ * the Ring Tonic inventory; then owes the "safe to cancel" email. Safe to run again: done numbers are skipped.
+ */
+export async function importPortedNumbers(
+  input: { accountId: string; portRequestId: string },
+  deps: WorkflowDeps & { callRouterUrl: string },
+): Promise<{ imported: string[] }> {
+  const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
+  if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
+  const toImport = pr.phoneNumbers.filter((n) => n.status === 'COMPLETED' && !n.imported);
+  const { gateway } = await twilioForAccount(input.accountId, deps);
+  const inAccount = new Map((await gateway.listIncomingPhoneNumbers()).map((n) => [n.phoneNumber, n]));
+  const missing = toImport.filter((n) => !inAccount.has(n.phoneNumber));
+  if (missing.length > 0) {
+    // Twilio marks a port complete a little before the numbers show in the account: retry.
+    throw new TwilioTransientError(`${missing.length} ported numbers are not in the Twilio account yet`);
+  }
+  const at = deps.clock.now().toISOString();
+  for (const number of toImport) {
+    const incoming = inAccount.get(number.phoneNumber);
+    if (!incoming) continue;
+    if (incoming.voiceUrl !== deps.callRouterUrl) await gateway.setVoiceUrl(incoming.sid, deps.callRouterUrl);
+    await deps.repository.putInventoryNumberIfAbsent({
+      accountId: input.accountId,
+      phoneNumber: number.phoneNumber,
+      twilioSid: incoming.sid,
+      source: 'PORTED',
+      portRequestId: input.portRequestId,
+      importedAt: at,
+    });
+  }
+  const done = new Set(toImport.map((n) => n.phoneNumber));
+  await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
+    const phoneNumbers = current.phoneNumbers.map(
+      (n): PortRequestNumber => (done.has(n.phoneNumber) ? { ...n, imported: true } : n),
+    );
+    let next: PortRequest = { ...current, phoneNumbers };
+    if (done.size > 0) next = withEvent(next, { at, type: 'NUMBERS_IMPORTED', detail: [...done].join(', ') });
+    if (!current.outbox.some((e) => e.template === 'PORT_COMPLETED')) next = withEmail(next, 'PORT_COMPLETED', at);
+    return next;
+  });
+  return { imported: [...done] };
+}

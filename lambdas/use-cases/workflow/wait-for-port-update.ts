@@ -1,0 +1,23 @@
+import { isTerminal } from '../../domain/port-status';
+import type { WaitForPortUpdatePayload } from '../../shared/workflow-contract';
+import type { Clock, PortInRepository, WorkflowClient } from '../ports';
+
+/**
+ * WaitForPortUpdate (callback task): keeps the task token where the webhook handler finds it. A webhook that came
+ * before the token was stored is not lost: it left `wakeRequestedAt`, and the task completes itself at once.
+ */
+export async function waitForPortUpdate(
+  input: WaitForPortUpdatePayload,
+  deps: { repository: PortInRepository; workflow: WorkflowClient; clock: Clock },
+): Promise<{ waiting: boolean }> {
+  const pr = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => ({
+    ...current,
+    taskToken: input.token,
+  }));
+  const wokeEarly = pr.wakeRequestedAt !== undefined && (!pr.lastSyncedAt || pr.wakeRequestedAt >= pr.lastSyncedAt);
+  if (wokeEarly || isTerminal(pr.status)) {
+    await deps.workflow.completeTask(input.token, { wokenBy: wokeEarly ? 'early-webhook' : 'terminal' });
+    return { waiting: false };
+  }
+  return { waiting: true };
+}

@@ -1,0 +1,74 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type PortInConfig, portInConfigFromContext } from './config';
+import { PortInApi } from './constructs/api';
+import { PortInData } from './constructs/data';
+import { PortInNotifications } from './constructs/notifications';
+import { TwilioSecrets } from './constructs/secrets';
+import { PortWorkflow } from './constructs/workflow';
+
+/** The stack's name in every environment; the local stack finds the template by it. */
+export const PORT_IN_STACK_NAME = 'RingTonicPortIn';
+
+/** Properties of {@link PortInStack}. */
+export interface PortInStackProps extends StackProps {
+  /**
+   * The service configuration.
+   * @default - read from CDK context (`cdk.json`, `-c key=value`), see `portInConfigFromContext`
+   */
+  readonly config?: PortInConfig;
+}
+
+/** The Ring Tonic port-in service: data, Twilio secrets, notifications, the port workflow and the API. */
+export class PortInStack extends Stack {
+  /** The configuration the stack was built with. */
+  readonly config: PortInConfig;
+  readonly data: PortInData;
+  readonly secrets: TwilioSecrets;
+  readonly notifications: PortInNotifications;
+  readonly workflow: PortWorkflow;
+  readonly api: PortInApi;
+
+  constructor(scope: Construct, id: string, props: PortInStackProps = {}) {
+    super(scope, id, props);
+    const config = props.config ?? portInConfigFromContext(this.node);
+    this.config = config;
+    const pollInterval = Duration.seconds(config.pollIntervalSeconds);
+
+    this.data = new PortInData(this, 'Data');
+    this.secrets = new TwilioSecrets(this, 'TwilioSecrets', { namePrefix: config.twilioSecretPrefix });
+    this.notifications = new PortInNotifications(this, 'Notifications', {
+      senderEmail: config.senderEmail,
+      configurationSetName: config.sesConfigurationSetName || undefined,
+    });
+    this.workflow = new PortWorkflow(this, 'PortWorkflow', {
+      table: this.data.table,
+      secrets: this.secrets,
+      notifications: this.notifications,
+      callRouterUrl: config.callRouterUrl,
+      pollInterval,
+      executionTimeout: Duration.seconds(config.workflowTimeoutSeconds),
+    });
+    this.api = new PortInApi(this, 'Api', {
+      table: this.data.table,
+      secrets: this.secrets,
+      workflow: this.workflow,
+      publicBaseUrl: config.publicBaseUrl,
+      callRouterUrl: config.callRouterUrl,
+      pollInterval,
+      reminderInterval: Duration.seconds(config.reminderIntervalSeconds),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the port-in API' });
+    new CfnOutput(this, 'PublicBaseUrl', {
+      value: this.api.publicBaseUrl,
+      description: 'URL Twilio webhooks are configured under',
+    });
+    new CfnOutput(this, 'ProductApiInvokePolicyArn', {
+      value: this.api.invokePolicy.managedPolicyArn,
+      description: "Attach to the main product's role: execute-api:Invoke on /v1/accounts/*",
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+  }
+}

@@ -1,0 +1,2 @@
+export { type ApiGatewayOptions, type ApiRoute, type RunningApiGateway, startApiGateway } from './server';
+export { type CloudFormationTemplate, routesFromTemplate, type TemplateRoute } from './template-routes';

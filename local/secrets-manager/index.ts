@@ -1,0 +1,1 @@
+export { type RunningSecretsManager, type SecretsManagerOptions, startSecretsManager } from './server';

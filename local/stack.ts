@@ -1,0 +1,294 @@
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { routesFromTemplate, startApiGateway } from './api-gateway';
+import { resolveIntrinsics } from './cloudformation/resolve';
+import { synthesizePortInTemplate } from './cloudformation/synthesize';
+import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
+import { startSecretsManager } from './secrets-manager';
+import { startStepFunctions } from './stepfunctions';
+import { startTwilioSimulator } from './twilio-simulator';
+
+/** Credentials the local API Gateway checks SigV4 against (CONTRACT "Where it runs"). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'LOCALACCESSKEY', secretAccessKey: 'localsecretkey' } as const;
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export interface LocalStackOptions {
+  /** Ports; 0 picks a free one. Defaults: API 3000, Twilio simulator 4010, SES 8005, others free. */
+  readonly apiPort?: number;
+  readonly twilioPort?: number;
+  readonly sesPort?: number;
+  readonly stepFunctionsPort?: number;
+  readonly dynamoDbPort?: number;
+  readonly secretsManagerPort?: number;
+  /** How long the workflow waits for a webhook before it reads Twilio itself. */
+  readonly pollIntervalSeconds?: number;
+  /** How often a "do not cancel yet" reminder goes out. */
+  readonly reminderIntervalSeconds?: number;
+  /** The Twilio simulator moves every new port-in through its statuses by itself. */
+  readonly simulatorAutoAdvance?: boolean;
+  readonly simulatorStepMs?: number;
+  readonly callRouterUrl?: string;
+  /** Scales the state machine's Retry intervals (tests use small values). */
+  readonly retryIntervalScale?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly urls: {
+    readonly api: string;
+    readonly twilio: string;
+    readonly ses: string;
+    readonly stepFunctions: string;
+    readonly dynamoDb: string;
+    readonly secretsManager: string;
+  };
+  readonly stateMachineArn: string;
+  readonly tableName: string;
+  stop(): Promise<void>;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+function listen(server: import('node:http').Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      resolve(`http://${host}:${address.port}`);
+    });
+  });
+}
+
+function closeServer(server: import('node:http').Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+function lambdaContext(functionName: string, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function waitForTableActive(client: DynamoDBClient, TableName: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const table = await client.send(new DescribeTableCommand({ TableName }));
+    if (table.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Table ${TableName} did not become ACTIVE`);
+}
+
+/**
+ * Starts the whole service on this machine: dynalite, the SES stand-in, a Secrets Manager stand-in, the Twilio
+ * simulator, the Step Functions endpoint running the state machine that the CDK app synthesizes, and the API
+ * Gateway stand-in routing to the same Lambda handlers the CDK app deploys. Nothing is copied by hand from the
+ * template: tables, routes, function environments and the state machine are read from it.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = '127.0.0.1';
+  const log = options.log ?? (() => undefined);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+
+  try {
+    // aws-local-stepfunctions cannot hold an execution timeout above 2,147,483 s (about 24.8 days).
+    const template = synthesizePortInTemplate({ workflowTimeoutSeconds: 2_000_000 });
+
+    // DynamoDB: dynalite, with the tables the template declares.
+    const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
+    stops.push(() => closeServer(dynalite));
+
+    // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON).
+    const startSes = require('aws-ses-v2-local').default as (config: {
+      host: string;
+      port: number;
+    }) => Promise<import('node:http').Server>;
+    const sesServer = await startSes({ host, port: options.sesPort ?? 8005 });
+    const sesUrl = `http://${host}:${(sesServer.address() as AddressInfo).port}`;
+    stops.push(() => closeServer(sesServer));
+
+    const secrets = await startSecretsManager({ port: options.secretsManagerPort ?? 0, host, region: LOCAL_REGION });
+    stops.push(() => secrets.close());
+
+    const twilio = await startTwilioSimulator({
+      port: options.twilioPort ?? 4010,
+      host,
+      autoAdvance: options.simulatorAutoAdvance ?? false,
+      ...(options.simulatorStepMs ? { autoAdvanceStepMs: options.simulatorStepMs } : {}),
+      logger: (line) => log(`[twilio] ${line}`),
+    });
+    stops.push(() => twilio.close());
+
+    // Names the template's Refs and ARNs resolve to locally.
+    const functionArn = (logicalId: string) =>
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${logicalId}`;
+    const resources = (template.Resources ?? {}) as Record<string, { Type: string }>;
+    const stateMachineLogicalId = Object.keys(resources).find(
+      (id) => resources[id]?.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    if (!stateMachineLogicalId) throw new Error('The template has no state machine');
+    const stateMachineName = 'PortInWorkflow';
+    const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${stateMachineName}`;
+    const resolver = {
+      ref(logicalId: string): string {
+        const type = resources[logicalId]?.Type;
+        if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
+        if (type === 'AWS::Lambda::Function') return logicalId;
+        return logicalId;
+      },
+      getAtt(logicalId: string, attribute: string): string {
+        const type = resources[logicalId]?.Type;
+        if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return functionArn(logicalId);
+        if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
+        if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn') {
+          return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${logicalId}`;
+        }
+        return `${logicalId}.${attribute}`;
+      },
+    };
+    const pseudo = { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, partition: 'aws' };
+
+    const dynamo = new DynamoDBClient({
+      endpoint: dynamoDbUrl,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const tables = dynamoTables(template);
+    for (const table of tables) {
+      const TableName = resolver.ref(table.logicalId);
+      await dynamo.send(new CreateTableCommand({ ...table.createTableInput, TableName }));
+      await waitForTableActive(dynamo, TableName);
+    }
+    dynamo.destroy();
+    const tableName = tables[0] ? resolver.ref(tables[0].logicalId) : '';
+
+    // The Lambda functions: the same modules, with the environment the template gives them plus local overrides.
+    const functions = lambdaFunctions(template);
+    const overrides: Record<string, string> = {
+      POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
+      REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
+      TWILIO_API_BASE_URL: twilio.url,
+      ...(options.callRouterUrl ? { CALL_ROUTER_URL: options.callRouterUrl } : {}),
+    };
+    const environment: Record<string, string> = {};
+    for (const fn of functions) {
+      const resolved = resolveIntrinsics(fn.environment, resolver, pseudo) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(resolved ?? {})) {
+        const text = String(value);
+        if (key in environment && environment[key] !== text && !(key in overrides) && key !== 'PUBLIC_BASE_URL') {
+          throw new Error(`Functions disagree on ${key}: ${environment[key]} vs ${text}`);
+        }
+        environment[key] = text;
+      }
+    }
+
+    const handlers = new Map<string, Handler>();
+    const loadHandler = (logicalId: string): Handler => {
+      const cached = handlers.get(logicalId);
+      if (cached) return cached;
+      const fn = functions.find((f) => f.logicalId === logicalId);
+      if (!fn) throw new Error(`No function ${logicalId} in the template`);
+      const module = require(path.join(REPO_ROOT, fn.entry)) as { handler: Handler };
+      handlers.set(logicalId, module.handler);
+      return module.handler;
+    };
+    const invoke = async (logicalId: string, event: unknown): Promise<unknown> => {
+      const fn = functions.find((f) => f.logicalId === logicalId);
+      const handler = loadHandler(logicalId);
+      // Lambda passes JSON, not object references: a round trip keeps local behaviour honest.
+      const payload = JSON.parse(JSON.stringify(event ?? null));
+      const result = await handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30));
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+    };
+
+    const stepFunctions = await startStepFunctions({
+      port: options.stepFunctionsPort ?? 0,
+      host,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      stateMachines: [
+        { name: stateMachineName, definition: stateMachineDefinition(template, resolver, pseudo) as object },
+      ],
+      invokeFunction: (arn, payload) => invoke(arn.split(':').at(-1) ?? arn, payload),
+      ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+      logger: (line) => log(`[sfn] ${line}`),
+    });
+    stops.push(() => stepFunctions.close());
+
+    const routes = routesFromTemplate(template).map((route) => ({
+      method: route.method,
+      resourcePath: route.resourcePath,
+      authorization: route.authorization,
+      invoke: (event: APIGatewayProxyEvent) => invoke(route.functionLogicalId, event) as Promise<APIGatewayProxyResult>,
+    }));
+
+    const api = await startApiGateway({
+      port: options.apiPort ?? 3000,
+      host,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      routes,
+      logger: (line) => log(`[api] ${line}`),
+    });
+    stops.push(() => api.close());
+    const apiUrl = api.url.replace(/\/$/, '');
+
+    // Handlers load on their first call, after this: PUBLIC_BASE_URL (what Twilio signs) is the API's real URL.
+    Object.assign(environment, overrides, {
+      PUBLIC_BASE_URL: apiUrl,
+      STATE_MACHINE_ARN: stepFunctions.stateMachineArn(stateMachineName),
+    });
+    Object.assign(process.env, environment, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbUrl,
+      AWS_ENDPOINT_URL_SFN: stepFunctions.url,
+      AWS_ENDPOINT_URL_SESV2: sesUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+
+    return {
+      urls: {
+        api: apiUrl,
+        twilio: twilio.url,
+        ses: sesUrl,
+        stepFunctions: stepFunctions.url,
+        dynamoDb: dynamoDbUrl,
+        secretsManager: secrets.url,
+      },
+      stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
+      tableName,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

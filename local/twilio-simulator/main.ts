@@ -1,0 +1,27 @@
+import { startTwilioSimulator } from './server';
+
+/** `tsx local/twilio-simulator/main.ts`: the simulator on its own (SIM_PORT or PORT, SIM_AUTO_ADVANCE=1). */
+async function main(): Promise<void> {
+  const simulator = await startTwilioSimulator({
+    port: Number(process.env.SIM_PORT ?? process.env.PORT ?? 4010),
+    host: process.env.SIM_HOST ?? '127.0.0.1',
+    autoAdvance: process.env.SIM_AUTO_ADVANCE === '1',
+    ...(process.env.SIM_AUTO_ADVANCE_STEP_MS
+      ? { autoAdvanceStepMs: Number(process.env.SIM_AUTO_ADVANCE_STEP_MS) }
+      : {}),
+    logger: (line) => console.log(`[twilio-sim] ${line}`),
+  });
+  const stop = () => {
+    simulator.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

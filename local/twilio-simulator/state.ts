@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+
+/** Port In request statuses, spelt as the Porting API answers them. */
+export const REQUEST_STATUSES = [
+  'In Review',
+  'Waiting for Signature',
+  'In Progress',
+  'Action Required',
+  'Completed',
+  'Canceled',
+  'Expired',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** Per-number statuses, spelt as the Porting API answers them. */
+export const NUMBER_STATUSES = [
+  'in_review',
+  'waiting_for_signature',
+  'port_submitted',
+  'port_pending',
+  'port_rejected',
+  'canceling',
+  'canceled',
+  'completed',
+] as const;
+export type NumberStatus = (typeof NUMBER_STATUSES)[number];
+
+/** Requests in these statuses no longer hold their numbers. */
+export const CLOSED_REQUEST_STATUSES: readonly RequestStatus[] = ['Completed', 'Canceled', 'Expired'];
+/** Numbers in these statuses are out of the port (done, or to be resubmitted in a new request). */
+export const SETTLED_NUMBER_STATUSES: readonly NumberStatus[] = ['completed', 'canceled', 'port_rejected'];
+
+/** Operations whose answers `/_sim/faults` can replace. */
+export const OPERATIONS = [
+  'fetchAccount',
+  'createPortIn',
+  'fetchPortIn',
+  'cancelPortIn',
+  'listPortIns',
+  'fetchPortInPhoneNumber',
+  'cancelPortInPhoneNumber',
+  'fetchPortability',
+  'configureWebhook',
+  'fetchWebhookConfiguration',
+  'uploadDocument',
+  'listIncomingPhoneNumbers',
+  'fetchIncomingPhoneNumber',
+  'updateIncomingPhoneNumber',
+] as const;
+export type OperationName = (typeof OPERATIONS)[number];
+
+/** One number of a Port In request. */
+export interface PortInNumber {
+  readonly sid: string;
+  readonly phoneNumber: string;
+  readonly numberType: 'LOCAL' | 'MOBILE';
+  readonly pin: string | undefined;
+  readonly createdAt: Date;
+  status: NumberStatus;
+  portDate: string | null;
+  rejectionReason: string | null;
+  updatedAt: Date;
+}
+
+/** A Port In request (KW sid) as the simulator holds it. */
+export interface PortInRequest {
+  readonly sid: string;
+  readonly accountSid: string;
+  /** Creation order, so that requests created in the same millisecond still sort newest first. */
+  readonly sequence: number;
+  readonly createdAt: Date;
+  readonly supportTicketId: number;
+  /** The create body byte for byte, and parsed: tests read back exactly what the client sent. */
+  readonly rawRequestBody: string;
+  readonly requestBody: Record<string, unknown>;
+  readonly numbers: PortInNumber[];
+  status: RequestStatus;
+  updatedAt: Date;
+}
+
+/** A number in an account's IncomingPhoneNumbers (PN sid). */
+export interface IncomingNumber {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly phoneNumber: string;
+  readonly createdAt: Date;
+  /** Set when a completed port put the number here, so that undoing the completion takes it out again. */
+  readonly portInRequestSid: string | undefined;
+  /** Configurable fields in the 2010 API's snake_case (voice_url, friendly_name, ...). */
+  settings: Record<string, string | boolean | null>;
+  updatedAt: Date;
+}
+
+/** A utility bill uploaded through /v1/Documents (RD sid). */
+export interface UploadedDocument {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly friendlyName: string;
+  readonly documentType: string;
+  readonly mimeType: string;
+  readonly fileName: string;
+  readonly size: number;
+  readonly createdAt: Date;
+}
+
+/** An account's porting webhook configuration. */
+export interface WebhookConfiguration {
+  portInTargetUrl: string | null;
+  portOutTargetUrl: string | null;
+  notificationsOf: string[];
+  portInDateCreated: Date | null;
+  portOutDateCreated: Date | null;
+}
+
+/** A Twilio account, known from its first request. */
+export interface Account {
+  readonly sid: string;
+  readonly createdAt: Date;
+  /** The token of the first authenticated request; undefined for an account only touched by control routes. */
+  authToken: string | undefined;
+  webhookConfiguration: WebhookConfiguration | undefined;
+  readonly incomingNumbers: Map<string, IncomingNumber>;
+  readonly documents: Map<string, UploadedDocument>;
+}
+
+/** A failure injected by /_sim/faults; status 0 means no answer at all. */
+export interface Fault {
+  status: number;
+  remaining: number;
+  code: number | undefined;
+  message: string | undefined;
+}
+
+/** A new Twilio-style sid: two-letter prefix and 32 hex digits. */
+export function newSid(prefix: string): string {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+/** All simulator state, in memory. */
+export class SimulatorStore {
+  readonly accounts = new Map<string, Account>();
+  readonly portIns = new Map<string, PortInRequest>();
+  readonly faults = new Map<OperationName, Fault>();
+  private sequence = 0;
+
+  /** The account with this sid, created empty on first use. */
+  account(accountSid: string): Account {
+    let account = this.accounts.get(accountSid);
+    if (!account) {
+      account = {
+        sid: accountSid,
+        createdAt: new Date(),
+        authToken: undefined,
+        webhookConfiguration: undefined,
+        incomingNumbers: new Map(),
+        documents: new Map(),
+      };
+      this.accounts.set(accountSid, account);
+    }
+    return account;
+  }
+
+  /** The next creation order number. */
+  nextSequence(): number {
+    this.sequence += 1;
+    return this.sequence;
+  }
+
+  /** The account's IncomingPhoneNumber for this E.164 number, if any. */
+  findIncomingNumber(accountSid: string, phoneNumber: string): IncomingNumber | undefined {
+    for (const number of this.account(accountSid).incomingNumbers.values()) {
+      if (number.phoneNumber === phoneNumber) return number;
+    }
+    return undefined;
+  }
+
+  /** The open request (of any account) that still holds this number, if any. */
+  findOpenRequestHolding(phoneNumber: string): PortInRequest | undefined {
+    for (const request of this.portIns.values()) {
+      if (CLOSED_REQUEST_STATUSES.includes(request.status)) continue;
+      const held = request.numbers.some(
+        (n) => n.phoneNumber === phoneNumber && !SETTLED_NUMBER_STATUSES.includes(n.status),
+      );
+      if (held) return request;
+    }
+    return undefined;
+  }
+
+  /** Counts one call of `operation` against its fault, answering the fault while it lasts. */
+  takeFault(operation: OperationName): Fault | undefined {
+    const fault = this.faults.get(operation);
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.delete(operation);
+    return fault;
+  }
+
+  /** Forgets everything: accounts, tokens, requests, faults. */
+  reset(): void {
+    this.accounts.clear();
+    this.portIns.clear();
+    this.faults.clear();
+    this.sequence = 0;
+  }
+}

@@ -1,0 +1,142 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { WorkflowErrorNames } from '../../lambdas/shared/error-names';
+import type { PortWorkflowInput } from '../../lambdas/shared/workflow-contract';
+import type { StateMachineDefinition } from '../../local/cloudformation/template';
+import { resolvedDefinition, synthesizeStack } from './synth';
+
+/** Runs the synthesized definition in aws-local-stepfunctions with stand-in steps, to check the paths it takes. */
+let definition: StateMachineDefinition;
+
+beforeAll(() => {
+  // The engine arms the execution timeout with setTimeout, which cannot reach 120 days.
+  definition = resolvedDefinition(synthesizeStack({ workflowTimeoutSeconds: 3600 }).template);
+});
+
+type Step = (input: Record<string, unknown>) => unknown;
+
+/**
+ * AWS resolves TimeoutSecondsPath against the state input (an execution with Parameters that leave the timeout
+ * field out still times out on it); aws-local-stepfunctions 3 resolves it against the Parameters' output. The
+ * stand-in steps ignore Parameters anyway, so they go, and the engine then reads the path where AWS does.
+ */
+function asAwsResolvesTimeouts(source: StateMachineDefinition): StateMachineDefinition {
+  const copy = structuredClone(source);
+  for (const state of Object.values(copy.States) as Array<Record<string, unknown>>) {
+    if (state.Type === 'Task') delete state.Parameters;
+  }
+  return copy;
+}
+
+function namedError(name: string, message = name): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+async function run(input: PortWorkflowInput, steps: Record<string, Step>) {
+  const visited: string[] = [];
+  const inputs: Record<string, Record<string, unknown>> = {};
+  const handlers = Object.fromEntries(
+    Object.keys(definition.States)
+      .filter((name) => (definition.States[name] as { Type: string }).Type === 'Task')
+      .map((name) => [
+        name,
+        async (stateInput: unknown) => {
+          visited.push(name);
+          inputs[name] = stateInput as Record<string, unknown>;
+          const step = steps[name];
+          if (!step) throw new Error(`unexpected step ${name}`);
+          return (await step(stateInput as Record<string, unknown>)) ?? null;
+        },
+      ]),
+  );
+  // Retries wait no time here; which errors are retried is what matters.
+  const retryIntervalOverrides = Object.fromEntries(Object.keys(definition.States).map((name) => [name, 0]));
+  const execution = new StateMachine(asAwsResolvesTimeouts(definition) as never, {
+    validationOptions: { checkArn: true },
+  }).run(input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    // The local runner has no task tokens of its own; the local stack's Step Functions endpoint makes real ones.
+    context: { Task: { Token: 'task-token' } } as never,
+  });
+  try {
+    return { output: await execution.result, error: undefined, visited, inputs };
+  } catch (error) {
+    return { output: undefined, error: error as Error, visited, inputs };
+  }
+}
+
+const apiPort: PortWorkflowInput = {
+  accountId: 'acct-1',
+  portRequestId: 'pr-1',
+  route: 'API',
+  cadence: { pollIntervalSeconds: 1, reminderIntervalSeconds: 60 },
+};
+
+const never = () => new Promise<never>(() => undefined);
+
+it('submits, waits for a webhook, syncs, imports and mails the completion', async () => {
+  const { output, error, visited, inputs } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'IN_REVIEW' }),
+    DeliverEmails: () => ({ sent: 1 }),
+    WaitForPortUpdate: () => ({ wokenBy: 'webhook' }),
+    SyncPortStatus: () => ({ status: 'COMPLETED' }),
+    ImportNumbers: () => ({ imported: ['+14155550100'] }),
+    DeliverCompletionEmails: () => ({ sent: 1 }),
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual([
+    'SubmitPortIn',
+    'DeliverEmails',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'DeliverEmails',
+    'ImportNumbers',
+    'DeliverCompletionEmails',
+  ]);
+  expect(inputs.SyncPortStatus).toMatchObject({ wake: { wokenBy: 'webhook' }, sync: { status: 'IN_REVIEW' } });
+  expect(output).toMatchObject({ ...apiPort, sync: { status: 'COMPLETED' }, import: { imported: ['+14155550100'] } });
+});
+
+it('takes a MANUAL port to the wait without a sync status, and polls when no webhook comes', async () => {
+  const { error, visited, inputs } = await run(
+    { ...apiPort, route: 'MANUAL' },
+    {
+      DeliverEmails: () => null,
+      WaitForPortUpdate: never,
+      SyncPortStatus: () => ({ status: 'CANCELED' }),
+    },
+  );
+  expect(error).toBeUndefined();
+  expect(visited).toEqual(['DeliverEmails', 'WaitForPortUpdate', 'SyncPortStatus', 'DeliverEmails']);
+  // The timeout lands where a webhook's output would, so SyncPortStatus can tell a poll from a wake.
+  expect(inputs.SyncPortStatus?.wake).toMatchObject({ Error: 'States.Timeout' });
+});
+
+it('marks the port FAILED and mails the customer when Twilio refuses the port-in', async () => {
+  const { error, visited, inputs } = await run(apiPort, {
+    SubmitPortIn: () => {
+      throw namedError(WorkflowErrorNames.PortInRejected, 'refused');
+    },
+    MarkFailed: () => ({ status: 'FAILED' }),
+    DeliverFailureEmails: () => null,
+  });
+  expect(visited).toEqual(['SubmitPortIn', 'MarkFailed', 'DeliverFailureEmails']);
+  expect(inputs.MarkFailed?.error).toMatchObject({ Error: WorkflowErrorNames.PortInRejected });
+  expect(error?.message).toMatch(/could not be submitted/);
+});
+
+it('retries a transient Twilio error and a lost race instead of failing the port', async () => {
+  let submits = 0;
+  const { error, visited } = await run(apiPort, {
+    SubmitPortIn: () => {
+      submits += 1;
+      if (submits === 1) throw namedError(WorkflowErrorNames.TwilioTransient);
+      if (submits === 2) throw namedError(WorkflowErrorNames.ConcurrentUpdate);
+      return { status: 'EXPIRED' };
+    },
+    DeliverEmails: () => null,
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual(['SubmitPortIn', 'SubmitPortIn', 'SubmitPortIn', 'DeliverEmails']);
+});

@@ -1,0 +1,114 @@
+import {
+  applyTwilioSnapshot,
+  estimatedMonthlyCostUsd,
+  expectedCompletion,
+  isSafeToCancelOldService,
+  type PortRequest,
+  withReminderIfDue,
+} from '../../lambdas/domain/port-request';
+
+const base: PortRequest = {
+  accountId: 'acme',
+  portRequestId: 'pr_1',
+  orderId: 'ord_1',
+  status: 'IN_REVIEW',
+  route: 'API',
+  losingCarrier: {
+    name: 'CallRail',
+    customerName: 'Acme',
+    authorizedRepresentative: 'Jane',
+    authorizedRepresentativeEmail: 'jane@acme.example',
+    address: { street: '1 Main', city: 'SF', state: 'CA', zip: '94105', country: 'US' },
+  },
+  phoneNumbers: [
+    { phoneNumber: '+14155550100', numberType: 'LOCAL', status: 'PENDING', imported: false },
+    { phoneNumber: '+14155550101', numberType: 'LOCAL', status: 'PENDING', imported: false },
+  ],
+  notificationEmails: ['owner@acme.example'],
+  twilioAccountSid: `AC${'0'.repeat(32)}`,
+  twilioPortInRequestSid: `KW${'0'.repeat(32)}`,
+  events: [],
+  outbox: [],
+  createdAt: '2026-11-02T10:00:00.000Z',
+  updatedAt: '2026-11-02T10:00:00.000Z',
+  version: 1,
+};
+const at = '2026-11-03T10:00:00.000Z';
+
+describe('applyTwilioSnapshot', () => {
+  it('records the FOC date with its event and email', () => {
+    const next = applyTwilioSnapshot(
+      base,
+      {
+        status: 'In Progress',
+        phoneNumbers: [
+          { phoneNumber: '+14155550100', status: 'port_pending', focDate: '2026-11-12' },
+          { phoneNumber: '+14155550101', status: 'port_pending', focDate: '2026-11-12' },
+        ],
+      },
+      at,
+    );
+    expect(next.status).toBe('FOC_RECEIVED');
+    expect(next.focDate).toBe('2026-11-12');
+    expect(next.events.map((e) => e.type)).toEqual(['FOC_DATE_SET', 'STATUS_CHANGED']);
+    expect(next.outbox.map((e) => e.template)).toEqual(['FOC_DATE_SET']);
+  });
+
+  it('never moves a request backwards when Twilio lags or a stale answer comes', () => {
+    const foc = { ...base, status: 'FOC_RECEIVED' as const };
+    const next = applyTwilioSnapshot(foc, { status: 'In Review', phoneNumbers: [] }, at);
+    expect(next.status).toBe('FOC_RECEIVED');
+    expect(next.events).toEqual([]);
+  });
+
+  it('changes nothing once the request is terminal', () => {
+    const done = { ...base, status: 'COMPLETED' as const };
+    expect(applyTwilioSnapshot(done, { status: 'Canceled', phoneNumbers: [] }, at)).toBe(done);
+  });
+
+  it('completes every number that was not rejected when the request completes', () => {
+    const next = applyTwilioSnapshot(base, { status: 'Completed', phoneNumbers: [] }, at);
+    expect(next.status).toBe('COMPLETED');
+    expect(next.phoneNumbers.map((n) => n.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(next.outbox).toEqual([]);
+  });
+
+  it('owes the ACTION_REQUIRED email with the rejection reason kept per number', () => {
+    const next = applyTwilioSnapshot(
+      base,
+      {
+        status: 'Action Required',
+        phoneNumbers: [{ phoneNumber: '+14155550100', status: 'port_rejected', rejectionReason: 'INVALID_PIN' }],
+      },
+      at,
+    );
+    expect(next.status).toBe('ACTION_REQUIRED');
+    expect(next.phoneNumbers[0]).toMatchObject({ status: 'REJECTED', rejectionReason: 'INVALID_PIN' });
+    expect(next.outbox.map((e) => e.template)).toEqual(['ACTION_REQUIRED']);
+  });
+});
+
+describe('reminders and safety', () => {
+  it('queues a reminder only once the interval has passed', () => {
+    const day = 24 * 3600;
+    expect(withReminderIfDue(base, at, 3 * day).outbox).toEqual([]);
+    const later = withReminderIfDue(base, '2026-11-05T10:00:00.000Z', 3 * day);
+    expect(later.outbox.map((e) => e.template)).toEqual(['DO_NOT_CANCEL_REMINDER']);
+    expect(later.lastReminderAt).toBe('2026-11-05T10:00:00.000Z');
+  });
+
+  it('is safe to cancel only when completed and imported', () => {
+    const completed = applyTwilioSnapshot(base, { status: 'Completed', phoneNumbers: [] }, at);
+    expect(isSafeToCancelOldService(completed)).toBe(false);
+    const imported = { ...completed, phoneNumbers: completed.phoneNumbers.map((n) => ({ ...n, imported: true })) };
+    expect(isSafeToCancelOldService(imported)).toBe(true);
+  });
+
+  it('estimates the completion window in business days and the monthly cost', () => {
+    // 2026-11-02 is a Monday: 7 business days later is Wednesday 11-11, 10 is Monday 11-16.
+    expect(expectedCompletion(base)).toEqual({ earliest: '2026-11-11', latest: '2026-11-16' });
+    expect(
+      estimatedMonthlyCostUsd([{ numberType: 'LOCAL' }, { numberType: 'LOCAL' }, { numberType: 'TOLL_FREE' }]),
+    ).toBe(4.3);
+  });
+});
