@@ -16,4 +16,8 @@ if (typeof P.withResolvers !== 'function') {
   };
 }
 
+// The AWS SDK warns once per process that it will need Node 22; the Lambdas run on nodejs22.x, and this machine's
+// Node 20 only hosts the local stand-ins, so the warning says nothing actionable here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export {};

@@ -1,3 +1,4 @@
+import './polyfills';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalStack } from './stack';
 
 function numberFromEnv(name: string, fallback: number): number {

@@ -1,3 +1,4 @@
+import '../local/polyfills';
 import { randomBytes, randomInt } from 'node:crypto';
 import { SignedApiClient } from '../local/signed-api-client';
 import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../local/stack';

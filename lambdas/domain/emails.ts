@@ -3,9 +3,14 @@ import type { PhoneNumberStatus, PortRequestStatus } from './port-status';
 /** One template per event the customer hears about. */
 export const EmailTemplateNames = [
   'PORT_SUBMITTED',
+  'LOA_SIGNATURE_NEEDED',
+  'LOA_SIGNATURE_REMINDER',
   'DO_NOT_CANCEL_REMINDER',
   'FOC_DATE_SET',
+  'FOC_DATE_CHANGED',
+  'FOC_TOMORROW_REMINDER',
   'ACTION_REQUIRED',
+  'CORRECTION_SUBMITTED',
   'PORT_COMPLETED',
   'PORT_CANCELED',
   'PORT_EXPIRED',
@@ -20,6 +25,8 @@ export interface EmailData {
   readonly status: PortRequestStatus;
   readonly losingCarrierName: string;
   readonly customerName: string;
+  /** Who signs the Letter of Authorization that Twilio emails. */
+  readonly authorizedRepresentative: string;
   readonly route: 'API' | 'MANUAL';
   readonly phoneNumbers: ReadonlyArray<{
     readonly phoneNumber: string;
@@ -28,6 +35,7 @@ export interface EmailData {
     readonly imported: boolean;
   }>;
   readonly focDate?: string;
+  readonly previousFocDate?: string;
   readonly expectedCompletion: { readonly earliest: string; readonly latest: string };
   readonly estimatedMonthlyCostUsd: number;
 }
@@ -119,6 +127,59 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         paragraphs: [
           keep,
           `We submitted your request to move these numbers from ${carrier}. The authorized representative will get a Letter of Authorization to sign from Twilio.`,
+          expected,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'LOA_SIGNATURE_NEEDED':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: please sign the Letter of Authorization`,
+        paragraphs: [
+          keep,
+          `Twilio has emailed a Letter of Authorization to ${d.authorizedRepresentative}. The port cannot start until it is signed: please sign it within a few days, or the request expires.`,
+          expected,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'LOA_SIGNATURE_REMINDER':
+      return {
+        subject: `Reminder: sign the Letter of Authorization, and do not cancel your ${carrier} service yet`,
+        paragraphs: [
+          keep,
+          `The Letter of Authorization Twilio emailed to ${d.authorizedRepresentative} is still not signed. Please sign it: unsigned requests expire.`,
+          expected,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'FOC_DATE_CHANGED':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: your port date moved to ${d.focDate ?? 'a new date'}`,
+        paragraphs: [
+          keep,
+          `${carrier} changed the port date (FOC) from ${d.previousFocDate ?? 'the earlier date'} to ${d.focDate ?? 'a date to be confirmed'}. Keep the old service running until we tell you it is safe.`,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'FOC_TOMORROW_REMINDER':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: your numbers move on ${d.focDate ?? 'the port date'}`,
+        paragraphs: [
+          keep,
+          `Your numbers are due to move on ${d.focDate ?? 'the port date'}. Even then, wait for our email saying it is safe: a port can slip on the day.`,
+          cost,
+        ],
+        list: numbers,
+      };
+    case 'CORRECTION_SUBMITTED':
+      return {
+        subject: `Do not cancel your ${carrier} service yet: we resubmitted your port request`,
+        paragraphs: [
+          keep,
+          `Thank you for the corrections. We resubmitted the request to ${carrier}; the authorized representative may get a new Letter of Authorization to sign.`,
           expected,
           cost,
         ],

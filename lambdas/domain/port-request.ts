@@ -79,6 +79,15 @@ export interface PortRequest {
   readonly wakeRequestedAt?: string;
   readonly lastSyncedAt?: string;
   readonly lastReminderAt?: string;
+  /** The FOC date before the last change, for the "date changed" email. */
+  readonly previousFocDate?: string;
+  /** The FOC date whose "tomorrow" reminder went out. */
+  readonly focReminderSentFor?: string;
+  /** When the customer last sent a correction; resubmitted when later than `lastSubmittedAt`. */
+  readonly correctionRequestedAt?: string;
+  readonly lastSubmittedAt?: string;
+  /** When a sync first found this port past its maximum age (the operations alarm's signal). */
+  readonly pastMaxAgeAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly version: number;
@@ -116,6 +125,7 @@ const FINAL_NUMBER_STATUSES: ReadonlySet<PhoneNumberStatus> = new Set(['COMPLETE
 
 /** The email that entering a status owes the customer, if any. COMPLETED waits for the import. */
 const EMAIL_ON_STATUS: Partial<Record<PortRequestStatus, EmailTemplateName>> = {
+  WAITING_FOR_SIGNATURE: 'LOA_SIGNATURE_NEEDED',
   ACTION_REQUIRED: 'ACTION_REQUIRED',
   CANCELED: 'PORT_CANCELED',
   EXPIRED: 'PORT_EXPIRED',
@@ -153,11 +163,16 @@ export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnaps
   const focDates = settled.map((n) => n.focDate).filter((d): d is string => Boolean(d));
   const focDate = focDates.sort().at(-1);
   if (focDate && focDate !== pr.focDate) {
+    const changed = pr.focDate !== undefined;
     next = withEvent(
-      { ...next, focDate },
-      { at, type: pr.focDate ? 'FOC_DATE_CHANGED' : 'FOC_DATE_SET', detail: focDate },
+      { ...next, focDate, ...(changed ? { previousFocDate: pr.focDate } : {}) },
+      {
+        at,
+        type: changed ? 'FOC_DATE_CHANGED' : 'FOC_DATE_SET',
+        detail: changed ? `${pr.focDate} → ${focDate}` : focDate,
+      },
     );
-    next = withEmail(next, 'FOC_DATE_SET', at);
+    next = withEmail(next, changed ? 'FOC_DATE_CHANGED' : 'FOC_DATE_SET', at);
   }
 
   const status = mapTwilioRequestStatus(
@@ -171,16 +186,38 @@ export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnaps
       const template = EMAIL_ON_STATUS[status];
       if (template) next = withEmail(next, template, at);
     }
+  } else if (next.status === 'ACTION_REQUIRED') {
+    // Already waiting on the customer, and the carrier rejected more numbers: tell them about those too.
+    const before = new Set(pr.phoneNumbers.filter((n) => n.status === 'REJECTED').map((n) => n.phoneNumber));
+    const newly = next.phoneNumbers.filter((n) => n.status === 'REJECTED' && !before.has(n.phoneNumber));
+    if (newly.length > 0) {
+      next = withEvent(next, { at, type: 'NUMBERS_REJECTED', detail: newly.map((n) => n.phoneNumber).join(', ') });
+      next = withEmail(next, 'ACTION_REQUIRED', at);
+    }
   }
   return next;
 }
 
-/** Queues a "do not cancel yet" reminder when the configured interval has passed since the last one. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Queues the reminders that are due: "do not cancel yet" at the configured interval (while the LOA waits for its
+ * signature, a reminder to sign it instead), and one on the day before the FOC date.
+ */
 export function withReminderIfDue(pr: PortRequest, at: string, reminderIntervalSeconds: number): PortRequest {
   if (isTerminal(pr.status)) return pr;
-  const last = Date.parse(pr.lastReminderAt ?? pr.createdAt);
-  if (Date.parse(at) - last < reminderIntervalSeconds * 1000) return pr;
-  return withEmail({ ...pr, lastReminderAt: at }, 'DO_NOT_CANCEL_REMINDER', at);
+  let next = pr;
+  if (next.focDate && next.focReminderSentFor !== next.focDate) {
+    const focDay = Date.parse(`${next.focDate.slice(0, 10)}T00:00:00Z`);
+    const today = Date.parse(`${at.slice(0, 10)}T00:00:00Z`);
+    if (today >= focDay - DAY_MS && today <= focDay) {
+      next = withEmail({ ...next, focReminderSentFor: next.focDate, lastReminderAt: at }, 'FOC_TOMORROW_REMINDER', at);
+    }
+  }
+  const last = Date.parse(next.lastReminderAt ?? next.createdAt);
+  if (Date.parse(at) - last < reminderIntervalSeconds * 1000) return next;
+  const template = next.status === 'WAITING_FOR_SIGNATURE' ? 'LOA_SIGNATURE_REMINDER' : 'DO_NOT_CANCEL_REMINDER';
+  return withEmail({ ...next, lastReminderAt: at }, template, at);
 }
 
 /** Safe to cancel the old service only once the port is COMPLETED and every ported number is imported. */

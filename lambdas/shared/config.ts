@@ -25,4 +25,6 @@ export const env = {
   SES_CONFIGURATION_SET: z.string().optional(),
   POLL_INTERVAL_SECONDS: seconds,
   REMINDER_INTERVAL_SECONDS: seconds,
+  /** A port open longer than this raises the operations alarm (set by the CDK app; 45 days when absent). */
+  PORT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(45),
 };

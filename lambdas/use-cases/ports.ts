@@ -119,6 +119,8 @@ export interface TwilioAccountGateway {
   checkPortability(phoneNumber: string): Promise<Portability>;
   createPortIn(body: TwilioPortInCreateBody): Promise<{ sid: string; snapshot: TwilioPortInSnapshot }>;
   fetchPortIn(sid: string): Promise<TwilioPortInSnapshot>;
+  /** Cancels a Port In request; one Twilio no longer has counts as canceled. */
+  cancelPortIn(sid: string): Promise<void>;
   listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]>;
   setVoiceUrl(incomingPhoneNumberSid: string, voiceUrl: string): Promise<void>;
   /** Uploads a utility bill (multipart, numbers-upload.twilio.com); answers its RD sid. */

@@ -195,6 +195,8 @@ export class PortInApi extends Construct {
     }).bindTable(props.table);
     props.secrets.grantWrite(this.productApiFunction);
     props.workflow.grantStartExecution(this.productApiFunction);
+    // Cancel and corrections wake the waiting workflow.
+    props.workflow.grantTaskResponse(this.productApiFunction);
 
     this.twilioWebhookFunction = new ServiceFunction(this, 'TwilioWebhookFunction', {
       entry: 'lambdas/handlers/api/twilio-webhook.ts',

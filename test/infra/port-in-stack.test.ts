@@ -189,7 +189,7 @@ describe('permissions', () => {
     [
       'ProductApiFunction',
       (s) => s.api.productApiFunction,
-      [...SECRETS_READ, ...SECRETS_WRITE, 'states:StartExecution'],
+      [...SECRETS_READ, ...SECRETS_WRITE, 'states:StartExecution', ...TASK_RESPONSE],
     ],
     ['TwilioWebhookFunction', (s) => s.api.twilioWebhookFunction, [...SECRETS_READ, ...TASK_RESPONSE]],
     ['SubmitPortInFunction', (s) => s.workflow.functions.submitPortIn, SECRETS_READ],

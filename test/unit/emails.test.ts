@@ -5,6 +5,7 @@ const data: EmailData = {
   status: 'SUBMITTED',
   losingCarrierName: 'Call<script>alert(1)</script>Rail',
   customerName: 'Acme',
+  authorizedRepresentative: 'Jane <b>Doe</b>',
   route: 'API',
   phoneNumbers: [
     { phoneNumber: '+14155550100', status: 'REJECTED', rejectionReason: 'INVALID_PIN', imported: false },

@@ -159,6 +159,15 @@ class TwilioNodeAccountGateway implements TwilioAccountGateway {
     return toSnapshot(instance);
   }
 
+  async cancelPortIn(sid: string): Promise<void> {
+    try {
+      await this.client.numbers.v1.portingPortIns(sid).remove();
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return;
+      throw toTwilioError(error, 'cancelPortIn');
+    }
+  }
+
   async listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]> {
     const numbers = await call('listIncomingPhoneNumbers', () =>
       this.client.api.v2010.accounts(this.accountSid).incomingPhoneNumbers.list({ pageSize: 1000 }),

@@ -9,10 +9,18 @@ import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
 import { env, loadConfig } from '../../shared/config';
 import { HttpProblem } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { cancelPortRequest } from '../../use-cases/cancel-port-request';
 import { checkPortability } from '../../use-cases/check-portability';
 import { connectTwilio } from '../../use-cases/connect-twilio';
+import { correctPortRequest } from '../../use-cases/correct-port-request';
 import { createPortOrder } from '../../use-cases/create-port-order';
-import { getPortOrder, getPortRequest, getPortRequestEvents, listPortRequests } from '../../use-cases/read-ports';
+import {
+  getPortOrder,
+  getPortRequest,
+  getPortRequestEvents,
+  listPortRequests,
+  toPortRequestView,
+} from '../../use-cases/read-ports';
 import { uploadUtilityBill } from '../../use-cases/upload-utility-bill';
 import { json, parseJsonBody, parseParam, problemJsonErrors } from './http';
 import {
@@ -21,6 +29,7 @@ import {
   idempotencyKeySchema,
   listPortRequestsQuerySchema,
   portabilityCheckSchema,
+  portCorrectionSchema,
   portOrderSchema,
   resourceIdSchema,
   twilioConnectionSchema,
@@ -97,6 +106,15 @@ const routes: Record<string, Route> = {
     json(200, await getPortRequest(accountId, pathId(event, 'portRequestId'), deps.repository)),
   'GET /v1/accounts/{accountId}/port-requests/{portRequestId}/events': async (event, accountId) =>
     json(200, await getPortRequestEvents(accountId, pathId(event, 'portRequestId'), deps.repository)),
+  'POST /v1/accounts/{accountId}/port-requests/{portRequestId}/corrections': async (event, accountId) => {
+    const portRequestId = pathId(event, 'portRequestId');
+    const correction = parseJsonBody(event, portCorrectionSchema);
+    return json(202, toPortRequestView(await correctPortRequest({ accountId, portRequestId, correction }, deps)));
+  },
+  'POST /v1/accounts/{accountId}/port-requests/{portRequestId}/cancel': async (event, accountId) => {
+    const portRequestId = pathId(event, 'portRequestId');
+    return json(202, toPortRequestView(await cancelPortRequest({ accountId, portRequestId }, deps)));
+  },
   'GET /v1/accounts/{accountId}/inventory': async (_event, accountId) =>
     json(200, { items: await deps.repository.listInventory(accountId) }),
 };

@@ -96,3 +96,18 @@ export const documentUploadSchema = z.strictObject({
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
     .refine((value) => Math.floor((value.length * 3) / 4) <= MAX_DOCUMENT_BYTES + 2, 'larger than 5 MB once decoded'),
 });
+
+/** POST corrections: any losing-carrier field, PINs, a new utility bill; at least one. */
+export const portCorrectionSchema = losingCarrierSchema
+  .omit({ phoneNumbers: true })
+  .partial()
+  .extend({
+    phoneNumbers: z
+      .array(z.strictObject({ phoneNumber: z.string().max(40), pin: z.string().regex(/^[0-9A-Za-z]{1,15}$/) }))
+      .min(1)
+      .max(1000)
+      .optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'send at least one field to correct',
+  });

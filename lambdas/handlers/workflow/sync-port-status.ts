@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
 import { portStepInputSchema } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
 
-const deps = twilioWorkflowDeps();
+const config = loadConfig(z.object({ PORT_MAX_AGE_DAYS: env.PORT_MAX_AGE_DAYS }));
+const deps = { ...twilioWorkflowDeps(), maxAgeDays: config.PORT_MAX_AGE_DAYS };
 
 const inputSchema = portStepInputSchema.extend({
   cadence: z.object({ pollIntervalSeconds: z.number(), reminderIntervalSeconds: z.number() }),

@@ -15,6 +15,7 @@ export function toEmailData(pr: PortRequest): EmailData {
     status: pr.status,
     losingCarrierName: pr.losingCarrier.name,
     customerName: pr.losingCarrier.customerName,
+    authorizedRepresentative: pr.losingCarrier.authorizedRepresentative,
     route: pr.route,
     phoneNumbers: pr.phoneNumbers.map((n) => ({
       phoneNumber: n.phoneNumber,
@@ -23,6 +24,7 @@ export function toEmailData(pr: PortRequest): EmailData {
       ...(n.rejectionReason ? { rejectionReason: n.rejectionReason } : {}),
     })),
     ...(pr.focDate ? { focDate: pr.focDate } : {}),
+    ...(pr.previousFocDate ? { previousFocDate: pr.previousFocDate } : {}),
     expectedCompletion: expectedCompletion(pr),
     estimatedMonthlyCostUsd: estimatedMonthlyCostUsd(pr.phoneNumbers),
   };

@@ -1,5 +1,5 @@
 import { type PortRequest, withEmail, withEvent, withStatus } from '../../domain/port-request';
-import { mapTwilioRequestStatus } from '../../domain/port-status';
+import { isTerminal, mapTwilioRequestStatus } from '../../domain/port-status';
 import { PortInRejectedError, TwilioRequestError } from '../../shared/errors';
 import type { PortStepResult } from '../../shared/workflow-contract';
 import type { Clock, PortInRepository, TwilioGateway, TwilioPortInCreateBody, TwilioTokenStore } from '../ports';
@@ -50,7 +50,7 @@ export async function submitPortIn(
 ): Promise<PortStepResult> {
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
   if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
-  if (pr.twilioPortInRequestSid) return { status: pr.status };
+  if (pr.twilioPortInRequestSid || isTerminal(pr.status)) return { status: pr.status };
 
   const { gateway, accountSid } = await twilioForAccount(input.accountId, deps);
   let created: Awaited<ReturnType<typeof gateway.createPortIn>>;
@@ -65,14 +65,18 @@ export async function submitPortIn(
   await deps.repository.putTwilioPortInLookup(input.accountId, created.sid, input.portRequestId);
   const at = deps.clock.now().toISOString();
   const updated = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
-    if (current.twilioPortInRequestSid) return undefined;
+    if (current.twilioPortInRequestSid || isTerminal(current.status)) return undefined;
     const { pins: _pins, ...withoutPins } = current;
     let next: PortRequest = withEvent(
-      { ...withoutPins, twilioPortInRequestSid: created.sid },
+      { ...withoutPins, twilioPortInRequestSid: created.sid, lastSubmittedAt: at },
       { at, type: 'SUBMITTED_TO_TWILIO', detail: created.sid },
     );
     next = withStatus(next, mapTwilioRequestStatus(created.snapshot.status, []) ?? 'IN_REVIEW', at);
     return withEmail(next, 'PORT_SUBMITTED', at);
   });
+  if (updated.twilioPortInRequestSid !== created.sid) {
+    // Canceled by the customer while we were submitting: withdraw what we just created.
+    await gateway.cancelPortIn(created.sid);
+  }
   return { status: updated.status };
 }
