@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseUsPhoneNumber } from '../domain/phone-numbers';
 import { type LosingCarrier, type PortRequest, withEmail } from '../domain/port-request';
+import { isTerminal } from '../domain/port-status';
 import { type OrderCarrier, splitOrder } from '../domain/split-order';
 import { type FieldError, HttpProblem } from '../shared/errors';
 import { newTimeSortableId } from '../shared/ids';
@@ -70,7 +71,7 @@ export function hashBody(body: unknown): string {
 }
 
 /** Parses every number to E.164 and refuses the order, naming each place at fault, when one is wrong or repeated. */
-function parseOrderNumbers(request: PortOrderRequest): OrderCarrier[] {
+function parseOrderNumbers(request: PortOrderRequest): { carriers: OrderCarrier[]; paths: Map<string, string> } {
   const errors: FieldError[] = [];
   const seen = new Map<string, string>();
   const carriers = request.losingCarriers.map((carrier, c): OrderCarrier => {
@@ -100,7 +101,39 @@ function parseOrderNumbers(request: PortOrderRequest): OrderCarrier[] {
   if (errors.length > 0) {
     throw new HttpProblem(400, 'Invalid phone numbers', 'Some phone numbers are invalid or repeated.', errors);
   }
-  return carriers;
+  return { carriers, paths: seen };
+}
+
+/** Refuses numbers that are already in an open port request of the account (409 naming that request). */
+async function checkOpenClaims(
+  deps: CreatePortOrderDeps,
+  accountId: string,
+  orderId: string,
+  paths: ReadonlyMap<string, string>,
+): Promise<ReadonlyMap<string, string>> {
+  const claims = await deps.repository.listNumberClaims(accountId);
+  const errors: FieldError[] = [];
+  const openByRequest = new Map<string, boolean>();
+  for (const [phoneNumber, path] of paths) {
+    const claimedBy = claims.get(phoneNumber);
+    if (!claimedBy || claimedBy.startsWith(`pr_${orderId.slice(4)}`)) continue;
+    if (!openByRequest.has(claimedBy)) {
+      const other = await deps.repository.getPortRequest(accountId, claimedBy);
+      openByRequest.set(claimedBy, Boolean(other && !isTerminal(other.status)));
+    }
+    if (openByRequest.get(claimedBy)) {
+      errors.push({ path, message: `${phoneNumber} is already in open port request ${claimedBy}` });
+    }
+  }
+  if (errors.length > 0) {
+    throw new HttpProblem(
+      409,
+      'Numbers already being ported',
+      'Some numbers are already in an open port request.',
+      errors,
+    );
+  }
+  return claims;
 }
 
 function checkDates(request: PortOrderRequest, now: Date): string[] {
@@ -161,7 +194,7 @@ export async function createPortOrder(
 ): Promise<{ replayed: boolean; view: PortOrderView }> {
   const { accountId, request } = input;
   const now = deps.clock.now();
-  const carriers = parseOrderNumbers(request);
+  const { carriers, paths } = parseOrderNumbers(request);
   const warnings = checkDates(request, now);
 
   const bodyHash = hashBody(request);
@@ -190,6 +223,7 @@ export async function createPortOrder(
 
   let written = false;
   try {
+    const claims = await checkOpenClaims(deps, accountId, orderId, paths);
     const { gateway, accountSid } = await twilioForAccount(accountId, deps);
     const portability = await lookUpPortability(
       gateway,
@@ -242,6 +276,24 @@ export async function createPortOrder(
       warnings,
       createdAt: at,
     };
+    for (const pr of portRequests) {
+      for (const n of pr.phoneNumbers) {
+        const claimed = await deps.repository.claimNumber(
+          accountId,
+          n.phoneNumber,
+          pr.portRequestId,
+          claims.get(n.phoneNumber),
+        );
+        if (!claimed) {
+          throw new HttpProblem(409, 'Numbers already being ported', 'Another order claimed some numbers first.', [
+            {
+              path: paths.get(n.phoneNumber) ?? 'phoneNumbers',
+              message: `${n.phoneNumber} is already in an open port request`,
+            },
+          ]);
+        }
+      }
+    }
     written = true;
     await deps.repository.putOrder(order);
     for (const pr of portRequests) await deps.repository.putPortRequest(pr);

@@ -74,6 +74,13 @@ export interface PortInRepository {
   ): Promise<Page<PortRequest>>;
   putTwilioPortInLookup(accountId: string, twilioSid: string, portRequestId: string): Promise<void>;
   findPortRequestIdByTwilioSid(accountId: string, twilioSid: string): Promise<string | undefined>;
+  /** Which port request last claimed each number of the account (the claim may be stale: check its status). */
+  listNumberClaims(accountId: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * Claims a number for a port request, unless another claim than `replacing` (a stale one) holds it.
+   * Answers false when another order got there first.
+   */
+  claimNumber(accountId: string, phoneNumber: string, portRequestId: string, replacing?: string): Promise<boolean>;
   /** Answers false when the number is in the inventory already. */
   putInventoryNumberIfAbsent(number: InventoryNumber): Promise<boolean>;
   listInventory(accountId: string): Promise<readonly InventoryNumber[]>;

@@ -230,6 +230,52 @@ export class DynamoPortInRepository implements PortInRepository {
     return item?.portRequestId;
   }
 
+  async listNumberClaims(accountId: string): Promise<ReadonlyMap<string, string>> {
+    const claims = new Map<string, string>();
+    let startKey: Item | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': 'NUMBER_CLAIM#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) claims.set(String(item.phoneNumber), String(item.portRequestId));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return claims;
+  }
+
+  async claimNumber(
+    accountId: string,
+    phoneNumber: string,
+    portRequestId: string,
+    replacing?: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: accountKey(accountId),
+            SK: `NUMBER_CLAIM#${phoneNumber}`,
+            entity: 'NumberClaim',
+            phoneNumber,
+            portRequestId,
+          },
+          ConditionExpression: 'attribute_not_exists(PK) OR portRequestId = :mine OR portRequestId = :stale',
+          ExpressionAttributeValues: { ':mine': portRequestId, ':stale': replacing ?? portRequestId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async putInventoryNumberIfAbsent(number: InventoryNumber): Promise<boolean> {
     return this.putIfAbsent({
       PK: accountKey(number.accountId),

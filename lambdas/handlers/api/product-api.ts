@@ -14,6 +14,7 @@ import { checkPortability } from '../../use-cases/check-portability';
 import { connectTwilio } from '../../use-cases/connect-twilio';
 import { correctPortRequest } from '../../use-cases/correct-port-request';
 import { createPortOrder } from '../../use-cases/create-port-order';
+import { importSelectedNumbers, listImportableNumbers } from '../../use-cases/import-numbers';
 import {
   getPortOrder,
   getPortRequest,
@@ -27,6 +28,7 @@ import {
   accountIdSchema,
   documentUploadSchema,
   idempotencyKeySchema,
+  importNumbersSchema,
   listPortRequestsQuerySchema,
   portabilityCheckSchema,
   portCorrectionSchema,
@@ -42,6 +44,7 @@ const config = loadConfig(
     TWILIO_SECRET_PREFIX: env.TWILIO_SECRET_PREFIX,
     TWILIO_API_BASE_URL: env.TWILIO_API_BASE_URL,
     PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
+    CALL_ROUTER_URL: env.CALL_ROUTER_URL,
     POLL_INTERVAL_SECONDS: env.POLL_INTERVAL_SECONDS,
     REMINDER_INTERVAL_SECONDS: env.REMINDER_INTERVAL_SECONDS,
   }),
@@ -54,6 +57,7 @@ const deps = {
   workflow: new StepFunctionsWorkflowClient(config.STATE_MACHINE_ARN),
   clock: { now: () => new Date() },
   publicBaseUrl: config.PUBLIC_BASE_URL,
+  callRouterUrl: config.CALL_ROUTER_URL,
   cadence: {
     pollIntervalSeconds: config.POLL_INTERVAL_SECONDS,
     reminderIntervalSeconds: config.REMINDER_INTERVAL_SECONDS,
@@ -115,8 +119,16 @@ const routes: Record<string, Route> = {
     const portRequestId = pathId(event, 'portRequestId');
     return json(202, toPortRequestView(await cancelPortRequest({ accountId, portRequestId }, deps)));
   },
+  'GET /v1/accounts/{accountId}/importable-numbers': async (_event, accountId) =>
+    json(200, await listImportableNumbers(accountId, deps)),
+  'POST /v1/accounts/{accountId}/imports': async (event, accountId) => {
+    const body = parseJsonBody(event, importNumbersSchema);
+    return json(200, await importSelectedNumbers({ accountId, phoneNumbers: body.phoneNumbers }, deps));
+  },
   'GET /v1/accounts/{accountId}/inventory': async (_event, accountId) =>
-    json(200, { items: await deps.repository.listInventory(accountId) }),
+    json(200, {
+      items: (await deps.repository.listInventory(accountId)).map(({ accountId: _a, ...number }) => number),
+    }),
 };
 
 /** The main product's API: one function behind every /v1/accounts route; API Gateway has already routed. */

@@ -111,3 +111,8 @@ export const portCorrectionSchema = losingCarrierSchema
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
     message: 'send at least one field to correct',
   });
+
+/** POST imports: the numbers of the Twilio account to bring into Ring Tonic. */
+export const importNumbersSchema = z.strictObject({
+  phoneNumbers: z.array(z.string().max(40)).min(1).max(1000),
+});
