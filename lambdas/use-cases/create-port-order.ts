@@ -213,7 +213,9 @@ export async function createPortOrder(
       ]);
     }
     if (claim.record.status === 'COMPLETED') {
-      const view = await loadOrderView(deps, accountId, claim.record.orderId);
+      const view =
+        (claim.record.response as PortOrderView | undefined) ??
+        (await loadOrderView(deps, accountId, claim.record.orderId));
       if (view) return { replayed: true, view };
     } else if (now.getTime() - Date.parse(claim.record.createdAt) < STALE_IN_PROGRESS_MS) {
       throw new HttpProblem(409, 'Order in progress', 'An order with this Idempotency-Key is still being placed.');
@@ -305,9 +307,9 @@ export async function createPortOrder(
         cadence: deps.cadence,
       });
     }
-    await deps.repository.completeIdempotencyKey(accountId, input.idempotencyKey);
-    const view = await loadOrderView(deps, accountId, orderId);
-    return { replayed: false, view: view ?? toOrderView(order, portRequests) };
+    const view = (await loadOrderView(deps, accountId, orderId)) ?? toOrderView(order, portRequests);
+    await deps.repository.completeIdempotencyKey(accountId, input.idempotencyKey, view);
+    return { replayed: false, view };
   } catch (error) {
     // Until something is written, the key is free again; after, a retry with the key finishes this same order.
     if (!written) await deps.repository.releaseIdempotencyKey(accountId, input.idempotencyKey);

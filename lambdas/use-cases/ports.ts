@@ -28,6 +28,8 @@ export interface IdempotencyRecord {
   readonly orderId: string;
   readonly status: 'IN_PROGRESS' | 'COMPLETED';
   readonly createdAt: string;
+  /** The answer given the first time, replayed as it was. */
+  readonly response?: unknown;
 }
 
 /** A number in the Ring Tonic inventory of an account. */
@@ -51,7 +53,7 @@ export interface PortInRepository {
   putConnection(connection: TwilioConnection): Promise<void>;
   /** Writes the record unless the key exists; answers the record that is there afterwards. */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<{ claimed: boolean; record: IdempotencyRecord }>;
-  completeIdempotencyKey(accountId: string, key: string): Promise<void>;
+  completeIdempotencyKey(accountId: string, key: string, response: unknown): Promise<void>;
   releaseIdempotencyKey(accountId: string, key: string): Promise<void>;
   /** Idempotent: writing the same order twice keeps the first. */
   putOrder(order: PortOrder): Promise<void>;

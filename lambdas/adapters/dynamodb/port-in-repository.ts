@@ -102,14 +102,14 @@ export class DynamoPortInRepository implements PortInRepository {
     }
   }
 
-  async completeIdempotencyKey(accountId: string, key: string): Promise<void> {
+  async completeIdempotencyKey(accountId: string, key: string, response: unknown): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
-        UpdateExpression: 'SET #status = :completed',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':completed': 'COMPLETED' },
+        UpdateExpression: 'SET #status = :completed, #response = :response',
+        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+        ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': response },
         ConditionExpression: 'attribute_exists(PK)',
       }),
     );
