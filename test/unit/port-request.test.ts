@@ -112,3 +112,69 @@ describe('reminders and safety', () => {
     ).toBe(4.3);
   });
 });
+
+describe('FOC changes and reminders', () => {
+  const withFoc = (pr: PortRequest, focDate: string) =>
+    applyTwilioSnapshot(
+      pr,
+      {
+        status: 'In Progress',
+        phoneNumbers: pr.phoneNumbers.map((n) => ({ phoneNumber: n.phoneNumber, status: 'port_pending', focDate })),
+      },
+      at,
+    );
+
+  it('tells the customer when the FOC date moves, naming both dates', () => {
+    const first = withFoc(base, '2026-11-12');
+    const moved = withFoc(first, '2026-11-19');
+    expect(moved.previousFocDate).toBe('2026-11-12');
+    expect(moved.events.at(-1)).toMatchObject({ type: 'FOC_DATE_CHANGED', detail: '2026-11-12 → 2026-11-19' });
+    expect(moved.outbox.map((e) => e.template)).toEqual(['FOC_DATE_SET', 'FOC_DATE_CHANGED']);
+    expect(withFoc(moved, '2026-11-19').outbox).toHaveLength(2);
+  });
+
+  it('reminds once on the day before the FOC date', () => {
+    const foc = withFoc({ ...base, lastReminderAt: '2026-11-09T10:00:00.000Z' }, '2026-11-12');
+    const week = 7 * 24 * 3600;
+    expect(withReminderIfDue(foc, '2026-11-10T09:00:00.000Z', week).outbox.map((e) => e.template)).toEqual([
+      'FOC_DATE_SET',
+    ]);
+    const dayBefore = withReminderIfDue(foc, '2026-11-11T09:00:00.000Z', week);
+    expect(dayBefore.outbox.map((e) => e.template)).toEqual(['FOC_DATE_SET', 'FOC_TOMORROW_REMINDER']);
+    expect(withReminderIfDue(dayBefore, '2026-11-11T15:00:00.000Z', week).outbox).toHaveLength(2);
+  });
+
+  it('asks for the LOA signature instead of the plain reminder while waiting for it', () => {
+    const waiting = applyTwilioSnapshot(base, { status: 'Waiting for Signature', phoneNumbers: [] }, at);
+    expect(waiting.outbox.map((e) => e.template)).toEqual(['LOA_SIGNATURE_NEEDED']);
+    const later = withReminderIfDue(waiting, '2026-11-06T10:00:00.000Z', 3 * 24 * 3600);
+    expect(later.outbox.map((e) => e.template)).toEqual(['LOA_SIGNATURE_NEEDED', 'LOA_SIGNATURE_REMINDER']);
+  });
+
+  it('emails again when more numbers are rejected while action is already required', () => {
+    const rejectedOne = applyTwilioSnapshot(
+      base,
+      {
+        status: 'Action Required',
+        phoneNumbers: [{ phoneNumber: '+14155550100', status: 'port_rejected', rejectionReason: 'INVALID_PIN' }],
+      },
+      at,
+    );
+    const rejectedBoth = applyTwilioSnapshot(
+      rejectedOne,
+      {
+        status: 'Action Required',
+        phoneNumbers: [
+          { phoneNumber: '+14155550100', status: 'port_rejected', rejectionReason: 'INVALID_PIN' },
+          { phoneNumber: '+14155550101', status: 'port_rejected', rejectionReason: 'INVALID_ADDRESS' },
+        ],
+      },
+      at,
+    );
+    expect(rejectedBoth.outbox.map((e) => e.template)).toEqual(['ACTION_REQUIRED', 'ACTION_REQUIRED']);
+    expect(rejectedBoth.events.at(-1)).toMatchObject({ type: 'NUMBERS_REJECTED', detail: '+14155550101' });
+    expect(applyTwilioSnapshot(rejectedBoth, { status: 'Action Required', phoneNumbers: [] }, at).outbox).toHaveLength(
+      2,
+    );
+  });
+});
