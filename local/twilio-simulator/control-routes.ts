@@ -141,6 +141,14 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
     return { status: 201, body: incomingNumberResource(number) };
   }
 
+  /** Rotates an account's auth token, as promoting Twilio's secondary token does: the old one stops working. */
+  function rotateAuthToken(context: RequestContext): SimResponse {
+    const body = parseJsonObject(context.body);
+    if (typeof body.authToken !== 'string' || body.authToken.length < 8) throw badRequest('authToken must be a string');
+    store.account(context.params.accountSid ?? '').authToken = body.authToken;
+    return { status: 204 };
+  }
+
   const KW = '(?<portInSid>KW[0-9a-fA-F]{32})';
   return [
     {
@@ -174,6 +182,12 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
       path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/incoming-phone-numbers$/,
       authenticated: false,
       handle: addIncomingNumber,
+    },
+    {
+      method: 'POST',
+      path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/auth-token$/,
+      authenticated: false,
+      handle: rotateAuthToken,
     },
     {
       method: 'GET',

@@ -19,6 +19,7 @@ export type PortRequestView = {
   }>;
   safeToCancelOldService: boolean;
   focDate?: string;
+  updatedAt: string;
 };
 export type Email = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
 export type TimelineEvent = { at: string; type: string; status?: string; detail?: string };
