@@ -100,6 +100,27 @@ export function explainRejection(code: string | undefined): { reason: string; fi
   );
 }
 
+/** What each status means, in the customer's words. */
+const STATUS_WORDS: Record<PortRequestStatus, string> = {
+  SUBMITTING: 'we are submitting the request',
+  IN_REVIEW: 'Twilio is reviewing the request',
+  WAITING_FOR_SIGNATURE: 'the Letter of Authorization is waiting for a signature',
+  SUBMITTED: 'the request is with your old carrier',
+  FOC_RECEIVED: 'your old carrier has set the port date',
+  ACTION_REQUIRED: 'your old carrier needs corrections',
+  COMPLETED: 'the port is complete',
+  CANCELED: 'the port was canceled',
+  EXPIRED: 'the request expired',
+  FAILED: 'we could not submit the request',
+  MANUAL: "waiting for the port in Twilio's console",
+};
+
+/** "+14155550100" → "(415) 555-0100", as people write US numbers; others stay E.164. */
+export function formatNumber(e164: string): string {
+  const us = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+  return us ? `(${us[1]}) ${us[2]}-${us[3]}` : e164;
+}
+
 function usd(amount: number): string {
   return `$${amount.toFixed(2)}`;
 }
@@ -112,8 +133,15 @@ interface Body {
 
 function body(template: EmailTemplateName, d: EmailData): Body {
   const carrier = d.losingCarrierName;
-  const numbers = d.phoneNumbers.map((n) => n.phoneNumber);
-  const window = `${d.expectedCompletion.earliest} to ${d.expectedCompletion.latest}`;
+  const numbers = d.phoneNumbers.map((n) =>
+    n.status === 'REJECTED'
+      ? `${formatNumber(n.phoneNumber)} (rejected by ${d.losingCarrierName}: see what to fix)`
+      : formatNumber(n.phoneNumber),
+  );
+  const window =
+    d.expectedCompletion.earliest === d.expectedCompletion.latest
+      ? d.expectedCompletion.earliest
+      : `${d.expectedCompletion.earliest} to ${d.expectedCompletion.latest}`;
   const keep = `${DO_NOT_CANCEL} ${carrier} yet: cancelling it before the port completes releases your numbers for good.`;
   const cost = `Porting in is free; once ported, these numbers cost about ${usd(d.estimatedMonthlyCostUsd)} a month in Twilio.`;
   const expected =
@@ -160,6 +188,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         paragraphs: [
           keep,
           `${carrier} changed the port date (FOC) from ${d.previousFocDate ?? 'the earlier date'} to ${d.focDate ?? 'a date to be confirmed'}. Keep the old service running until we tell you it is safe.`,
+          expected,
           cost,
         ],
         list: numbers,
@@ -170,6 +199,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         paragraphs: [
           keep,
           `Your numbers are due to move on ${d.focDate ?? 'the port date'}. Even then, wait for our email saying it is safe: a port can slip on the day.`,
+          expected,
           cost,
         ],
         list: numbers,
@@ -188,7 +218,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
     case 'DO_NOT_CANCEL_REMINDER':
       return {
         subject: `Reminder: do not cancel your ${carrier} service yet`,
-        paragraphs: [keep, `Your port is still in progress (status: ${d.status}).`, expected, cost],
+        paragraphs: [keep, `Your port is still in progress: ${STATUS_WORDS[d.status]}.`, expected, cost],
         list: numbers,
       };
     case 'FOC_DATE_SET':
@@ -197,6 +227,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         paragraphs: [
           keep,
           `${carrier} confirmed the port date (FOC): ${d.focDate ?? 'to be confirmed'}. We will tell you when it is safe to cancel.`,
+          expected,
           cost,
         ],
         list: numbers,
@@ -209,15 +240,16 @@ function body(template: EmailTemplateName, d: EmailData): Body {
           keep,
           `${carrier} rejected part of the port request. Here is what to fix; once you correct it we resubmit at once.`,
           expected,
+          cost,
         ],
         list: (rejected.length > 0 ? rejected : d.phoneNumbers).map((n) => {
           const help = explainRejection(n.rejectionReason);
-          return `${n.phoneNumber}: ${help.reason} ${help.fix}`;
+          return `${formatNumber(n.phoneNumber)}: ${help.reason} ${help.fix}`;
         }),
       };
     }
     case 'PORT_COMPLETED': {
-      const imported = d.phoneNumbers.filter((n) => n.imported).map((n) => n.phoneNumber);
+      const imported = d.phoneNumbers.filter((n) => n.imported).map((n) => formatNumber(n.phoneNumber));
       return {
         subject: `Your numbers are ported: it is now safe to cancel your ${carrier} service`,
         paragraphs: [
@@ -273,16 +305,22 @@ function body(template: EmailTemplateName, d: EmailData): Body {
 export function renderEmail(template: EmailTemplateName, data: EmailData): RenderedEmail {
   const b = body(template, data);
   const htmlList = b.list?.length ? `<ul>${b.list.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>` : '';
+  const greeting = `Hello ${data.customerName},`;
   const html = [
-    '<!doctype html><html><body style="font-family:Arial,sans-serif;line-height:1.5;color:#1b1f24">',
+    '<!doctype html><html><head><meta charset="utf-8"></head>',
+    '<body style="font-family:Arial,sans-serif;line-height:1.5;color:#1b1f24">',
+    '<div style="max-width:600px;margin:0 auto">',
     `<h1 style="font-size:20px">${escapeHtml(b.subject)}</h1>`,
+    `<p>${escapeHtml(greeting)}</p>`,
     ...b.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
     htmlList,
     `<p style="color:#57606a;font-size:12px">Port request ${escapeHtml(data.portRequestId)} · Ring Tonic</p>`,
-    '</body></html>',
+    '</div></body></html>',
   ].join('');
   const text = [
     b.subject,
+    '',
+    greeting,
     '',
     ...b.paragraphs,
     ...(b.list?.length ? ['', ...b.list.map((item) => `- ${item}`)] : []),

@@ -198,8 +198,8 @@ describe('one port, end to end on the local stack', () => {
     });
     const last = emails.at(-1) as Email;
     expect(last.subject.toLowerCase()).toContain('safe to cancel');
-    expect(last.body.text).toContain('+14155550140');
-    expect(last.body.text).toContain('+14155550141');
+    expect(last.body.text).toContain('(415) 555-0140');
+    expect(last.body.text).toContain('(415) 555-0141');
     for (const email of emails.slice(0, -1)) expect(email.subject.toLowerCase()).toContain('do not cancel');
     for (const email of emails) expect(`${email.body.text}${email.body.html}`).not.toMatch(/9876|4321|5551234/);
 

@@ -25,7 +25,7 @@ describe('renderEmail', () => {
   it('says it is safe to cancel on completion and lists the imported numbers', () => {
     const email = renderEmail('PORT_COMPLETED', { ...data, status: 'COMPLETED' });
     expect(email.subject.toLowerCase()).toContain('safe to cancel');
-    expect(email.text).toContain('- +14155550101');
+    expect(email.text).toContain('- (415) 555-0101');
     expect(email.text.toLowerCase()).not.toContain('do not cancel');
   });
 
@@ -37,7 +37,7 @@ describe('renderEmail', () => {
 
   it('explains each rejection in plain words with the fix', () => {
     const email = renderEmail('ACTION_REQUIRED', { ...data, status: 'ACTION_REQUIRED' });
-    expect(email.text).toContain('+14155550100: The port-out PIN was missing or wrong.');
-    expect(email.text).not.toContain('+14155550101:');
+    expect(email.text).toContain('(415) 555-0100: The port-out PIN was missing or wrong.');
+    expect(email.text).not.toContain('(415) 555-0101:');
   });
 });
