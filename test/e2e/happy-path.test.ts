@@ -1,7 +1,7 @@
-import { SignedApiClient } from '../../local/signed-api-client';
 import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../local/stack';
 import { eventually } from '../support/eventually';
 import { attestations, losingCarrier, newAccount, utilityBillBase64 } from '../support/fixtures';
+import { CheckedApiClient } from '../support/harness';
 
 type PortRequestView = {
   portRequestId: string;
@@ -19,7 +19,7 @@ const CALL_ROUTER_URL = 'https://calls.ringtonic.example/twilio/voice';
 
 describe('one port, end to end on the local stack', () => {
   let stack: LocalStack;
-  let api: SignedApiClient;
+  let api: CheckedApiClient;
 
   beforeAll(async () => {
     stack = await startLocalStack({
@@ -31,7 +31,7 @@ describe('one port, end to end on the local stack', () => {
       callRouterUrl: CALL_ROUTER_URL,
       ...(process.env.LOCAL_STACK_LOG ? { log: (line: string) => process.stdout.write(`${line}\n`) } : {}),
     });
-    api = new SignedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
+    api = new CheckedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
   }, 60000);
 
   afterAll(async () => {

@@ -145,4 +145,13 @@ describe('POST port-orders: validation and idempotency, end to end', () => {
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.errors?.[0]?.path).toBe('query.limit');
   }, 30000);
+
+  it('serves its OpenAPI 3.1 document, signed like every product route', async () => {
+    const answer = await account.api.get<{ openapi: string; paths: Record<string, unknown> }>('/v1/openapi.json');
+    expect(answer.status).toBe(200);
+    expect(answer.body.openapi).toBe('3.1.0');
+    expect(Object.keys(answer.body.paths)).toContain('/v1/accounts/{accountId}/port-orders');
+    const unsigned = await account.api.request('GET', '/v1/openapi.json', { sign: false });
+    expect(unsigned.status).toBe(403);
+  });
 });

@@ -1,7 +1,21 @@
-import { SignedApiClient } from '../../local/signed-api-client';
+import { type ApiAnswer, SignedApiClient } from '../../local/signed-api-client';
 import { LOCAL_CREDENTIALS, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
 import { eventually } from './eventually';
 import { attestations, losingCarrier, newAccount, utilityBillBase64 } from './fixtures';
+import { expectMatchesOpenApi } from './openapi-validation';
+
+/** A signed client whose every answer must match the service's OpenAPI document. */
+export class CheckedApiClient extends SignedApiClient {
+  override async request<T = unknown>(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; sign?: boolean } = {},
+  ): Promise<ApiAnswer<T>> {
+    const answer = await super.request<T>(method, path, options);
+    expectMatchesOpenApi(method, path, answer.status, answer.body, answer.headers.get('content-type') ?? undefined);
+    return answer;
+  }
+}
 
 /** A port request as GET port-requests/{id} answers it (the fields the tests read). */
 export type PortRequestView = {
@@ -42,7 +56,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
 
 /** Drives one account on a running local stack: the product API (signed), the Twilio simulator, the SES store. */
 export class TestAccount {
-  readonly api: SignedApiClient;
+  readonly api: CheckedApiClient;
   readonly accountId: string;
   readonly accountSid: string;
   readonly authToken: string;
@@ -50,7 +64,7 @@ export class TestAccount {
   readonly base: string;
 
   constructor(readonly stack: LocalStack) {
-    this.api = new SignedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
+    this.api = new CheckedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
     const account = newAccount();
     this.accountId = account.accountId;
     this.accountSid = account.accountSid;

@@ -24,6 +24,7 @@ import {
 } from '../../use-cases/read-ports';
 import { uploadUtilityBill } from '../../use-cases/upload-utility-bill';
 import { json, parseJsonBody, parseParam, problemJsonErrors } from './http';
+import { buildOpenApiDocument } from './openapi';
 import {
   accountIdSchema,
   documentUploadSchema,
@@ -131,12 +132,20 @@ const routes: Record<string, Route> = {
     }),
 };
 
+/** Routes outside /v1/accounts: no accountId to parse. */
+const unscopedRoutes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
+  'GET /v1/openapi.json': async () => json(200, buildOpenApiDocument({ serverUrl: config.PUBLIC_BASE_URL })),
+};
+
 /** The main product's API: one function behind every /v1/accounts route; API Gateway has already routed. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(problemJsonErrors())
   .handler(async (event) => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
+    const key = `${event.httpMethod} ${event.resource}`;
+    const unscoped = unscopedRoutes[key];
+    if (unscoped) return unscoped(event);
+    const route = routes[key];
     if (!route) {
       throw new HttpProblem(501, 'Not Implemented', `${event.httpMethod} ${event.resource} is not available yet.`);
     }
