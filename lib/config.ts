@@ -21,6 +21,13 @@ export interface PortInConfig {
    * shorter one: its engine cannot arm a timer beyond 24.8 days.
    */
   readonly workflowTimeoutSeconds: number;
+  /**
+   * Age in whole days past which a port request counts as overdue: SyncPortStatus logs it at each sync and an
+   * operations alarm goes off. Keep it below `workflowTimeoutSeconds`, whose own alarm would otherwise come first.
+   */
+  readonly portMaxAgeDays: number;
+  /** Address subscribed to the operations alarms' SNS topic; empty subscribes no one. */
+  readonly alarmEmail: string;
 }
 
 /** The defaults; `cdk.json` repeats them so operators see every knob (a test keeps the two equal). */
@@ -33,6 +40,8 @@ export const DEFAULT_PORT_IN_CONFIG: PortInConfig = {
   reminderIntervalSeconds: 259_200,
   twilioSecretPrefix: 'ringtonic/port-in/twilio/',
   workflowTimeoutSeconds: 10_368_000,
+  portMaxAgeDays: 45,
+  alarmEmail: '',
 };
 
 /** The context keys read by {@link portInConfigFromContext}. */
@@ -48,15 +57,20 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     if (typeof value !== 'string') throw new Error(`Context "${key}" must be a string, got ${JSON.stringify(value)}`);
     return value.trim();
   };
-  const seconds = (key: 'pollIntervalSeconds' | 'reminderIntervalSeconds' | 'workflowTimeoutSeconds'): number => {
+  const wholeNumber = (
+    key: 'pollIntervalSeconds' | 'reminderIntervalSeconds' | 'workflowTimeoutSeconds' | 'portMaxAgeDays',
+    unit: 'seconds' | 'days',
+  ): number => {
     const raw: unknown = node.tryGetContext(key) ?? DEFAULT_PORT_IN_CONFIG[key];
     // `cdk synth -c key=value` passes strings.
     const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new Error(`Context "${key}" must be a positive whole number of seconds, got ${JSON.stringify(raw)}`);
+      throw new Error(`Context "${key}" must be a positive whole number of ${unit}, got ${JSON.stringify(raw)}`);
     }
     return value;
   };
+  const seconds = (key: 'pollIntervalSeconds' | 'reminderIntervalSeconds' | 'workflowTimeoutSeconds'): number =>
+    wholeNumber(key, 'seconds');
 
   const config: PortInConfig = {
     senderEmail: text('senderEmail'),
@@ -67,10 +81,15 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     reminderIntervalSeconds: seconds('reminderIntervalSeconds'),
     twilioSecretPrefix: text('twilioSecretPrefix'),
     workflowTimeoutSeconds: seconds('workflowTimeoutSeconds'),
+    portMaxAgeDays: wholeNumber('portMaxAgeDays', 'days'),
+    alarmEmail: text('alarmEmail'),
   };
 
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.senderEmail)) {
     throw new Error(`Context "senderEmail" must be an email address, got "${config.senderEmail}"`);
+  }
+  if (config.alarmEmail !== '' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
+    throw new Error(`Context "alarmEmail" must be empty or an email address, got "${config.alarmEmail}"`);
   }
   if (config.publicBaseUrl !== '' && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(config.publicBaseUrl)) {
     throw new Error(`Context "publicBaseUrl" must be empty or an https URL, got "${config.publicBaseUrl}"`);
@@ -89,6 +108,10 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     throw new Error(
       `Context "workflowTimeoutSeconds" must be at most 31536000 (one year), got ${config.workflowTimeoutSeconds}`,
     );
+  }
+  // Past a year no Standard execution is still running to log it.
+  if (config.portMaxAgeDays > 365) {
+    throw new Error(`Context "portMaxAgeDays" must be at most 365, got ${config.portMaxAgeDays}`);
   }
   if (config.sesConfigurationSetName !== '' && !/^[A-Za-z0-9_-]{1,64}$/.test(config.sesConfigurationSetName)) {
     throw new Error(

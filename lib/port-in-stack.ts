@@ -4,6 +4,7 @@ import { type PortInConfig, portInConfigFromContext } from './config';
 import { PortInApi } from './constructs/api';
 import { PortInData } from './constructs/data';
 import { PortInNotifications } from './constructs/notifications';
+import { PortInOperations } from './constructs/operations';
 import { TwilioSecrets } from './constructs/secrets';
 import { PortWorkflow } from './constructs/workflow';
 
@@ -19,7 +20,10 @@ export interface PortInStackProps extends StackProps {
   readonly config?: PortInConfig;
 }
 
-/** The Ring Tonic port-in service: data, Twilio secrets, notifications, the port workflow and the API. */
+/**
+ * The Ring Tonic port-in service: data, Twilio secrets, notifications, the port workflow, the API, and the alarms
+ * operations watch.
+ */
 export class PortInStack extends Stack {
   /** The configuration the stack was built with. */
   readonly config: PortInConfig;
@@ -28,6 +32,7 @@ export class PortInStack extends Stack {
   readonly notifications: PortInNotifications;
   readonly workflow: PortWorkflow;
   readonly api: PortInApi;
+  readonly operations: PortInOperations;
 
   constructor(scope: Construct, id: string, props: PortInStackProps = {}) {
     super(scope, id, props);
@@ -48,6 +53,7 @@ export class PortInStack extends Stack {
       callRouterUrl: config.callRouterUrl,
       pollInterval,
       executionTimeout: Duration.seconds(config.workflowTimeoutSeconds),
+      portMaxAge: Duration.days(config.portMaxAgeDays),
     });
     this.api = new PortInApi(this, 'Api', {
       table: this.data.table,
@@ -57,6 +63,11 @@ export class PortInStack extends Stack {
       callRouterUrl: config.callRouterUrl,
       pollInterval,
       reminderInterval: Duration.seconds(config.reminderIntervalSeconds),
+    });
+
+    this.operations = new PortInOperations(this, 'Operations', {
+      workflow: this.workflow,
+      alarmEmail: config.alarmEmail || undefined,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the port-in API' });
@@ -70,5 +81,9 @@ export class PortInStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.operations.alarmTopic.topicArn,
+      description: 'SNS topic every operations alarm notifies',
+    });
   }
 }

@@ -27,14 +27,24 @@ export const PortWorkflowStates = {
   PortFailed: 'PortFailed',
 } as const;
 
+/** Step Functions fails a Standard execution whose history reaches this many events. */
+export const EXECUTION_HISTORY_EVENT_LIMIT = 25_000;
 /**
  * History events one poll cycle adds (WaitForPortUpdate 6, SyncPortStatus 5, DeliverEmails 5, IsPortFinished 2).
  * A Standard execution fails at 25,000 events, so the poll interval and the execution timeout are checked
- * against it at synth time.
+ * against it at synth time. test/e2e/long-wait.test.ts measures it from a real execution history.
  */
-const HISTORY_EVENTS_PER_POLL_CYCLE = 18;
+export const HISTORY_EVENTS_PER_POLL_CYCLE = 18;
 /** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes and retries. */
-const POLLING_HISTORY_BUDGET = 12_500;
+export const POLLING_HISTORY_BUDGET = 12_500;
+
+/**
+ * The history events polling alone adds to an execution that lives `executionTimeout` and never gets a webhook:
+ * what the synth-time check holds against {@link POLLING_HISTORY_BUDGET}.
+ */
+export function pollingHistoryEvents(pollInterval: Duration, executionTimeout: Duration): number {
+  return Math.ceil(executionTimeout.toSeconds() / pollInterval.toSeconds()) * HISTORY_EVENTS_PER_POLL_CYCLE;
+}
 
 /** Properties of {@link PortWorkflow}. */
 export interface PortWorkflowProps {
@@ -53,6 +63,13 @@ export interface PortWorkflowProps {
    * @default Duration.days(120)
    */
   readonly executionTimeout?: Duration;
+  /**
+   * Age (whole days) past which SyncPortStatus logs, at each sync, that a port is overdue (`PORT_MAX_AGE_DAYS`);
+   * `PortInOperations` alarms on that log line. Set below `executionTimeout`, or the execution times out
+   * before the alarm could warn.
+   * @default Duration.days(45)
+   */
+  readonly portMaxAge?: Duration;
 }
 
 /** The Lambda functions behind the steps of {@link PortWorkflow}. */
@@ -79,11 +96,12 @@ export class PortWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: PortWorkflowProps) {
     super(scope, id);
     const executionTimeout = props.executionTimeout ?? Duration.days(120);
-    const pollCycles = Math.ceil(executionTimeout.toSeconds() / props.pollInterval.toSeconds());
-    if (pollCycles * HISTORY_EVENTS_PER_POLL_CYCLE > POLLING_HISTORY_BUDGET) {
+    const pollingEvents = pollingHistoryEvents(props.pollInterval, executionTimeout);
+    if (pollingEvents > POLLING_HISTORY_BUDGET) {
+      const pollCycles = pollingEvents / HISTORY_EVENTS_PER_POLL_CYCLE;
       throw new Error(
         `A poll every ${props.pollInterval.toSeconds()} s for ${executionTimeout.toDays({ integral: false })} days is ${pollCycles} cycles, ` +
-          `about ${pollCycles * HISTORY_EVENTS_PER_POLL_CYCLE} history events: above the ${POLLING_HISTORY_BUDGET} ` +
+          `about ${pollingEvents} history events: above the ${POLLING_HISTORY_BUDGET} ` +
           "budget under Step Functions' 25,000-event limit. Poll less often or shorten the execution timeout.",
       );
     }
@@ -106,6 +124,7 @@ export class PortWorkflow extends Construct {
       entry: 'lambdas/handlers/workflow/sync-port-status.ts',
       description: 'Reads the port-in from Twilio and applies forward-only status changes',
       timeout: Duration.seconds(30),
+      environment: { PORT_MAX_AGE_DAYS: String((props.portMaxAge ?? Duration.days(45)).toDays()) },
     }).bindTable(table);
     secrets.grantRead(syncPortStatus);
 

@@ -82,7 +82,7 @@ describe('functions', () => {
     WaitForPortUpdateFunction: { entry: 'lambdas/handlers/workflow/wait-for-port-update.ts', env: ['TABLE_NAME'] },
     SyncPortStatusFunction: {
       entry: 'lambdas/handlers/workflow/sync-port-status.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX'],
+      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'PORT_MAX_AGE_DAYS'],
     },
     DeliverEmailsFunction: {
       entry: 'lambdas/handlers/workflow/deliver-emails.ts',

@@ -11,6 +11,7 @@ import {
 import { isTerminal, mapTwilioRequestStatus } from '../../domain/port-status';
 import { TwilioRequestError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { PORT_PAST_MAX_AGE_MESSAGE } from '../../shared/operations-signals';
 import type { PortStepResult, PortWorkflowInput } from '../../shared/workflow-contract';
 import type { TwilioAccountGateway } from '../ports';
 import { twilioForAccount } from '../twilio-account';
@@ -116,7 +117,7 @@ export async function syncPortStatus(
   const pastMaxAge = ageDays > deps.maxAgeDays;
   if (pastMaxAge) {
     // The operations alarm counts this line (metric filter on the function's log group).
-    logger.warn('port request past its maximum age', {
+    logger.warn(PORT_PAST_MAX_AGE_MESSAGE, {
       portRequestId: pr.portRequestId,
       ageDays: Math.floor(ageDays),
       metric: 'PortPastMaxAge',

@@ -1,0 +1,122 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { PORT_PAST_MAX_AGE_MESSAGE } from '../../lambdas/shared/operations-signals';
+import type { PortWorkflow } from './workflow';
+
+/** The CloudWatch namespace of the service's own metrics. */
+export const PORT_IN_METRIC_NAMESPACE = 'RingTonic/PortIn';
+
+export { PORT_PAST_MAX_AGE_MESSAGE };
+
+/** Properties of {@link PortInOperations}. */
+export interface PortInOperationsProps {
+  /** The port workflow: its state machine and its SyncPortStatus function's log group are watched. */
+  readonly workflow: PortWorkflow;
+  /**
+   * Address subscribed to the alarm topic (the recipient confirms the subscription by email).
+   * @default - no subscription: the topic is there for whatever operations wire to it
+   */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * What operations are told about: ports open longer than they should be (from SyncPortStatus's log line) and port
+ * executions that failed or timed out. Every alarm notifies one SNS topic.
+ */
+export class PortInOperations extends Construct {
+  /** The topic every alarm notifies (encrypted, TLS only). */
+  readonly alarmTopic: sns.Topic;
+  /** Overdue-port log lines counted per hour (one per sync of each overdue port). */
+  readonly portsPastMaxAge: cloudwatch.Metric;
+  /** A port request is older than the configured maximum age. */
+  readonly portsPastMaxAgeAlarm: cloudwatch.Alarm;
+  /** A port execution failed (a port-in Twilio refused ends so too, after the customer was told). */
+  readonly executionsFailedAlarm: cloudwatch.Alarm;
+  /** A port execution ran into the state machine's timeout: the port was left unfinished. */
+  readonly executionsTimedOutAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: PortInOperationsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { stateMachine, functions } = props.workflow;
+
+    // Alarm notifications go through a customer managed key: CloudWatch cannot use the AWS managed SNS key.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the port-in operations alarm topic',
+      enableKeyRotation: true,
+    });
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Ring Tonic port-in alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    // Only this account's alarms may publish (no confused deputy through the CloudWatch service principal).
+    this.alarmTopic.grantPublish(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      }),
+    );
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const notify = new cloudwatchActions.SnsAction(this.alarmTopic);
+
+    const filter = new logs.MetricFilter(this, 'PortsPastMaxAgeFilter', {
+      logGroup: functions.syncPortStatus.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', PORT_PAST_MAX_AGE_MESSAGE),
+      metricNamespace: PORT_IN_METRIC_NAMESPACE,
+      metricName: 'PortsPastMaxAge',
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.portsPastMaxAge = filter.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) });
+    this.portsPastMaxAgeAlarm = this.portsPastMaxAge.createAlarm(this, 'PortsPastMaxAgeAlarm', {
+      alarmDescription:
+        'A port request is older than portMaxAgeDays. SyncPortStatus logs "port request past its maximum age" ' +
+        'with its portRequestId at each sync: look it up, and chase the port with Twilio or the customer.',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // The metric exists only while some port is overdue; an hour without a matching log line is healthy.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const executionAlarm = (alarmId: string, metric: cloudwatch.Metric, description: string): cloudwatch.Alarm =>
+      metric.createAlarm(this, alarmId, {
+        alarmDescription: description,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // Step Functions publishes these only when an execution ends so: no data is no failure.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const period = { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) };
+    this.executionsFailedAlarm = executionAlarm(
+      'ExecutionsFailedAlarm',
+      stateMachine.metricFailed(period),
+      'A port workflow execution failed. Its port request shows why; the execution history shows where.',
+    );
+    this.executionsTimedOutAlarm = executionAlarm(
+      'ExecutionsTimedOutAlarm',
+      stateMachine.metricTimedOut(period),
+      'A port workflow execution reached the state machine timeout (workflowTimeoutSeconds) with its port unfinished.',
+    );
+
+    for (const alarm of [this.portsPastMaxAgeAlarm, this.executionsFailedAlarm, this.executionsTimedOutAlarm]) {
+      alarm.addAlarmAction(notify);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PORT_IN_METRIC_NAMESPACE, PORT_PAST_MAX_AGE_MESSAGE } from '../../lib/constructs/operations';
+import type { PortInStack } from '../../lib/port-in-stack';
+import { logicalIdOf, synthesizeStack } from './synth';
+
+let stack: PortInStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthesizeStack());
+});
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+function resourcesOf(source: Template, type: string): Array<[string, Resource]> {
+  const all = source.toJSON().Resources as Record<string, Resource>;
+  return Object.entries(all).filter(([, r]) => r.Type === type);
+}
+
+function environmentOf(source: Template, owner: PortInStack, fn: lambda.Function): Record<string, unknown> {
+  const resource = (source.toJSON().Resources as Record<string, Resource>)[logicalIdOf(owner, fn)];
+  if (!resource) throw new Error(`${fn.node.id} is not in the template`);
+  return (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+function alarmNamed(metricName: string): Record<string, unknown> {
+  const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').filter(
+    ([, r]) => r.Properties.MetricName === metricName,
+  );
+  expect(alarms).toHaveLength(1);
+  return (alarms[0] as [string, Resource])[1].Properties;
+}
+
+const alarmTopicRef = () => ({ Ref: stack.getLogicalId(stack.operations.alarmTopic.node.defaultChild as never) });
+
+/**
+ * The JSON log line SyncPortStatus writes for an overdue port, as the service's shared Powertools logger formats
+ * it. POWERTOOLS_DEV sends it through `console`, where the test can read it; the fields are the same.
+ */
+function overduePortLogLine(): Record<string, unknown> {
+  const previous = process.env.POWERTOOLS_DEV;
+  process.env.POWERTOOLS_DEV = 'true';
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  try {
+    jest.isolateModules(() => {
+      const { logger } = require('../../lambdas/shared/logger') as typeof import('../../lambdas/shared/logger');
+      logger.warn(PORT_PAST_MAX_AGE_MESSAGE, { portRequestId: 'pr-1', ageDays: 46, metric: 'PortPastMaxAge' });
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    return JSON.parse(String(warn.mock.calls[0]?.[0])) as Record<string, unknown>;
+  } finally {
+    warn.mockRestore();
+    if (previous === undefined) delete process.env.POWERTOOLS_DEV;
+    else process.env.POWERTOOLS_DEV = previous;
+  }
+}
+
+describe('ports past their maximum age', () => {
+  it('tells SyncPortStatus the maximum age in days, 45 by default and from context portMaxAgeDays', () => {
+    expect(environmentOf(template, stack, stack.workflow.functions.syncPortStatus)).toMatchObject({
+      PORT_MAX_AGE_DAYS: '45',
+    });
+    // `cdk deploy -c portMaxAgeDays=30` passes a string.
+    const custom = synthesizeStack({ portMaxAgeDays: '30' });
+    expect(environmentOf(custom.template, custom.stack, custom.stack.workflow.functions.syncPortStatus)).toMatchObject({
+      PORT_MAX_AGE_DAYS: '30',
+    });
+  });
+
+  it.each([[0], [-1], [1.5], ['forty'], [366]])('refuses portMaxAgeDays %j at synth time', (value) => {
+    expect(() => synthesizeStack({ portMaxAgeDays: value })).toThrow(/portMaxAgeDays/);
+  });
+
+  it("counts SyncPortStatus's overdue-port log lines as RingTonic/PortIn PortsPastMaxAge", () => {
+    const filters = resourcesOf(template, 'AWS::Logs::MetricFilter');
+    expect(filters).toHaveLength(1);
+    const syncLogGroup = stack.getLogicalId(
+      stack.workflow.functions.syncPortStatus.logGroup.node.defaultChild as never,
+    );
+    expect(filters[0]?.[1].Properties).toEqual({
+      LogGroupName: { Ref: syncLogGroup },
+      FilterPattern: '{ $.message = "port request past its maximum age" }',
+      MetricTransformations: [
+        { MetricNamespace: 'RingTonic/PortIn', MetricName: 'PortsPastMaxAge', MetricValue: '1', Unit: 'Count' },
+      ],
+    });
+  });
+
+  it("matches the line the service's logger writes: message at the top of the JSON, level WARN", () => {
+    const line = overduePortLogLine();
+    const pattern = resourcesOf(template, 'AWS::Logs::MetricFilter')[0]?.[1].Properties.FilterPattern as string;
+    const [, field, value] = /^\{ \$\.(\w+) = "([^"]*)" \}$/.exec(pattern) ?? [];
+    expect(field).toBeDefined();
+    expect(line[field as string]).toBe(value);
+    expect(line).toMatchObject({ level: 'WARN', portRequestId: 'pr-1', ageDays: 46, metric: 'PortPastMaxAge' });
+  });
+
+  it('alarms from the first overdue line in an hour, and is quiet (not breaching) without any', () => {
+    expect(alarmNamed('PortsPastMaxAge')).toMatchObject({
+      Namespace: PORT_IN_METRIC_NAMESPACE,
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [alarmTopicRef()],
+    });
+  });
+});
+
+describe('port executions', () => {
+  it.each([['ExecutionsFailed'], ['ExecutionsTimedOut']])(
+    'alarms on the first %s of the port state machine',
+    (metricName) => {
+      const stateMachine = stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as never);
+      expect(alarmNamed(metricName)).toMatchObject({
+        Namespace: 'AWS/States',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachine } }],
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [alarmTopicRef()],
+      });
+    },
+  );
+
+  it('has no other alarms', () => {
+    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.MetricName)).toHaveLength(3);
+  });
+});
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotated key, refuses publishing without TLS, and lets only this account’s alarms publish', () => {
+    const key = stack.getLogicalId(stack.operations.alarmTopic.masterKey?.node.defaultChild as never);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const fromOurAlarms = {
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([':alarm:*'])] } },
+      },
+    };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', ...fromOurAlarms }),
+        ]),
+      },
+    });
+    // Publishing to an encrypted topic needs the key too.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], ...fromOurAlarms }),
+        ]),
+      },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: alarmTopicRef() });
+  });
+
+  it('subscribes no one by default, and the alarmEmail address when context sets it', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const custom = synthesizeStack({ alarmEmail: 'oncall@ringtonic.example' }).template;
+    custom.resourceCountIs('AWS::SNS::Subscription', 1);
+    custom.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@ringtonic.example' });
+  });
+
+  it('refuses an alarmEmail that is not an email address', () => {
+    expect(() => synthesizeStack({ alarmEmail: 'oncall' })).toThrow(/alarmEmail/);
+  });
+});
