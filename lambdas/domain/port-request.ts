@@ -146,7 +146,14 @@ export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnaps
     return {
       ...rest,
       status,
-      ...(twilio.focDate ? { focDate: twilio.focDate } : n.focDate ? { focDate: n.focDate } : {}),
+      // A rejected number has no port date any more, whatever was promised before.
+      ...(status === 'REJECTED'
+        ? {}
+        : twilio.focDate
+          ? { focDate: twilio.focDate }
+          : n.focDate
+            ? { focDate: n.focDate }
+            : {}),
       ...(status === 'REJECTED' && twilio.rejectionReason ? { rejectionReason: twilio.rejectionReason } : {}),
     };
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseUsPhoneNumber } from '../domain/phone-numbers';
+import { isTollFree, parseUsPhoneNumber } from '../domain/phone-numbers';
 import { type LosingCarrier, type PortRequest, withEmail } from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { type OrderCarrier, splitOrder } from '../domain/split-order';
@@ -151,6 +151,18 @@ function checkDates(request: PortOrderRequest, now: Date): string[] {
     : [];
 }
 
+function utilityBillRequired(carrierIndexes: readonly number[]): HttpProblem {
+  return new HttpProblem(
+    400,
+    'Utility bill required',
+    'Twilio needs a recent utility bill (POST documents) for each losing carrier ported through the API.',
+    [...new Set(carrierIndexes)].map((c) => ({
+      path: `losingCarriers[${c}].utilityBillDocumentSid`,
+      message: 'required',
+    })),
+  );
+}
+
 /** The 202 view of an order from its stored port requests. */
 export function toOrderView(order: PortOrder, portRequests: readonly PortRequest[]): PortOrderView {
   return {
@@ -196,6 +208,11 @@ export async function createPortOrder(
   const now = deps.clock.now();
   const { carriers, paths } = parseOrderNumbers(request);
   const warnings = checkDates(request, now);
+  // Bad input is a 400 before any conflict or Twilio call: a carrier with numbers for the API needs its bill.
+  const billMissing = carriers.flatMap((c, index) =>
+    !c.losingCarrier.utilityBillDocumentSid && c.numbers.some((n) => !isTollFree(n.phoneNumber)) ? [index] : [],
+  );
+  if (billMissing.length > 0) throw utilityBillRequired(billMissing);
 
   const bodyHash = hashBody(request);
   const claim = await deps.repository.claimIdempotencyKey({
@@ -235,17 +252,7 @@ export async function createPortOrder(
     const missingBill = split.drafts.flatMap((d) =>
       d.route === 'API' && !d.losingCarrier.utilityBillDocumentSid ? [d.carrierIndex] : [],
     );
-    if (missingBill.length > 0) {
-      throw new HttpProblem(
-        400,
-        'Utility bill required',
-        'Twilio needs a recent utility bill (POST documents) for each losing carrier ported through the API.',
-        [...new Set(missingBill)].map((c) => ({
-          path: `losingCarriers[${c}].utilityBillDocumentSid`,
-          message: 'required',
-        })),
-      );
-    }
+    if (missingBill.length > 0) throw utilityBillRequired(missingBill);
 
     const at = now.toISOString();
     const portRequests = split.drafts.map((draft, index): PortRequest => {

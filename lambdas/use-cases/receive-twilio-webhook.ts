@@ -1,4 +1,5 @@
 import { validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import { isTerminal } from '../domain/port-status';
 import { HttpProblem } from '../shared/errors';
 import type { Clock, PortInRepository, TwilioTokenStore, WorkflowClient } from './ports';
 
@@ -53,10 +54,10 @@ export async function receiveTwilioWebhook(
   if (!portRequestId) return { accepted: false };
 
   const at = deps.clock.now().toISOString();
-  const pr = await deps.repository.updatePortRequest(input.accountId, portRequestId, (current) => ({
-    ...current,
-    wakeRequestedAt: at,
-  }));
-  if (pr.taskToken) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
+  // A finished port request has nothing left to wake: leave it untouched.
+  const pr = await deps.repository.updatePortRequest(input.accountId, portRequestId, (current) =>
+    isTerminal(current.status) ? undefined : { ...current, wakeRequestedAt: at },
+  );
+  if (pr.taskToken && !isTerminal(pr.status)) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
   return { accepted: true, portRequestId };
 }

@@ -32,8 +32,9 @@ export function buildProxyEvent(
   api: ApiIdentity,
   ids: { requestId: string; extendedRequestId: string; at: Date },
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // No prototype: a header named "constructor" or "__proto__" is just a header.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   const addHeader = (name: string, value: string): void => {
     headers[name] = value;
     const values = multiValueHeaders[name];

@@ -136,7 +136,13 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Runni
     const body = await readBody(req, maxBodyBytes);
     let accessKeyId: string | undefined;
     if (match.route.authorization === 'AWS_IAM') {
-      const verdict = await verifier.verify({ method, rawPath, rawQuery, headers: req.headers, body });
+      const verdict = await verifier.verify({
+        method,
+        rawPath,
+        rawQuery,
+        headers: headersFromRaw(req.rawHeaders),
+        body,
+      });
       if (!verdict.ok) throw new GatewayProblem(403, verdict.message, verdict.errorType);
       accessKeyId = verdict.accessKeyId;
     }
@@ -272,4 +278,18 @@ function normalizeIp(address: string | undefined): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+}
+
+/**
+ * The request's headers by lower-case name, from the raw list: Node's own `req.headers` is a plain object that
+ * silently drops a header named "__proto__", which a client may still have signed.
+ */
+function headersFromRaw(raw: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  return headers;
 }

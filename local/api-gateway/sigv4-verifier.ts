@@ -138,7 +138,7 @@ export class SigV4Verifier {
       return fail('InvalidSignatureException', 'Signature not yet current: X-Amz-Date is in the future.');
     }
     // presign() writes the X-Amz-* query parameters itself; what remains is the caller's own query.
-    const ownQuery: Query = {};
+    const ownQuery: Query = Object.create(null);
     for (const [key, value] of Object.entries(query)) {
       if (!PRESIGN_PARAMS.has(key)) ownQuery[key] = value;
     }
@@ -201,7 +201,8 @@ export class SigV4Verifier {
 
   /** The request as the caller signed it: method, path, query, body and only the headers it signed. */
   private rebuild(request: SignedRequest, query: Query, signedHeaders: readonly string[]): HttpRequest | SigV4Failure {
-    const headers: Record<string, string> = {};
+    // No prototype: a signed header named "__proto__" must survive the rebuild.
+    const headers: Record<string, string> = Object.create(null);
     for (const name of signedHeaders) {
       const value = headerValue(request.headers, name);
       if (value === undefined) return fail('InvalidSignatureException', `Signed header '${name}' is missing.`);
@@ -277,7 +278,8 @@ export type Query = Record<string, string | string[]>;
 
 /** Splits a raw query string into decoded keys and values; `+` stays `+`, as SigV4 canonicalization expects. */
 export function parseQuery(rawQuery: string): Query {
-  const query: Query = {};
+  // No prototype: a query key named "constructor" or "__proto__" is just a key.
+  const query: Query = Object.create(null);
   for (const pair of rawQuery.split('&')) {
     if (pair.length === 0) continue;
     const eq = pair.indexOf('=');
@@ -294,7 +296,7 @@ export function parseQuery(rawQuery: string): Query {
 function parseAuthorization(header: string): SigV4Failure | Omit<SignatureFields, 'amzDate'> {
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = Object.create(null);
   for (const part of header.slice(space + 1).split(',')) {
     const eq = part.indexOf('=');
     if (eq > 0) params[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
@@ -318,8 +320,10 @@ function parseAmzDate(value: string): Date | undefined {
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  // Own properties only: a header named "constructor" must not read Object.prototype's.
+  if (!Object.hasOwn(headers, name)) return undefined;
   const value = headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
+  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : undefined;
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -203,7 +203,13 @@ describe('one port, end to end on the local stack', () => {
     for (const email of emails.slice(0, -1)) expect(email.subject.toLowerCase()).toContain('do not cancel');
     for (const email of emails) expect(`${email.body.text}${email.body.html}`).not.toMatch(/9876|4321|5551234/);
 
-    // The timeline tells the story in order.
+    // The timeline tells the story in order (the EMAIL_SENT event is written just after SES took the email).
+    await eventually(async () => {
+      const timeline = await api.get<{ items: Array<{ type: string; detail?: string }> }>(`${prPath}/events`);
+      return timeline.body.items.some((e) => e.type === 'EMAIL_SENT' && e.detail === 'PORT_COMPLETED')
+        ? true
+        : undefined;
+    });
     const events = await api.get<{ items: Array<{ type: string; status?: string; detail?: string }> }>(
       `${prPath}/events`,
     );

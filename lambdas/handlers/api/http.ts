@@ -81,8 +81,10 @@ export function toFieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''):
 
 /** Parses and validates a JSON body: 415 for another content type, 413 when too large, 400 naming each bad field. */
 export function parseJsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
-  const contentType = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
-  if (!contentType.startsWith('application/json')) {
+  // Header names arrive in the client's own case; the media type is compared exactly, parameters aside.
+  const contentType = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
     throw new HttpProblem(415, 'Unsupported Media Type', 'Send the body as application/json.');
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
