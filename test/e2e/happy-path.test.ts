@@ -1,7 +1,7 @@
-import { LOCAL_CREDENTIALS, type LocalStack, startLocalStack } from '../../local/stack';
+import { LOCAL_CREDENTIALS, type LocalStack } from '../../local/stack';
 import { eventually } from '../support/eventually';
 import { attestations, losingCarrier, newAccount, utilityBillBase64 } from '../support/fixtures';
-import { CheckedApiClient } from '../support/harness';
+import { CALL_ROUTER_URL, CheckedApiClient, startTestStack } from '../support/harness';
 
 type PortRequestView = {
   portRequestId: string;
@@ -15,22 +15,12 @@ type PortRequestView = {
 };
 type Email = { subject: string; destination: { to: string[] }; body: { text: string; html: string } };
 
-const CALL_ROUTER_URL = 'https://calls.ringtonic.example/twilio/voice';
-
 describe('one port, end to end on the local stack', () => {
   let stack: LocalStack;
   let api: CheckedApiClient;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      apiPort: 0,
-      twilioPort: 0,
-      sesPort: 0,
-      pollIntervalSeconds: 30,
-      retryIntervalScale: 0.01,
-      callRouterUrl: CALL_ROUTER_URL,
-      ...(process.env.LOCAL_STACK_LOG ? { log: (line: string) => process.stdout.write(`${line}\n`) } : {}),
-    });
+    stack = await startTestStack();
     api = new CheckedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
   }, 60000);
 

@@ -231,21 +231,8 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async listNumberClaims(accountId: string): Promise<ReadonlyMap<string, string>> {
-    const claims = new Map<string, string>();
-    let startKey: Item | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': 'NUMBER_CLAIM#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) claims.set(String(item.phoneNumber), String(item.portRequestId));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return claims;
+    const items = await this.queryAll(accountId, 'NUMBER_CLAIM#');
+    return new Map(items.map((item) => [String(item.phoneNumber), String(item.portRequestId)]));
   }
 
   async claimNumber(
@@ -286,18 +273,24 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async listInventory(accountId: string): Promise<readonly InventoryNumber[]> {
-    const items: InventoryNumber[] = [];
+    const items = await this.queryAll(accountId, 'INVENTORY#');
+    return items.map((item) => strip<InventoryNumber>(item) as InventoryNumber);
+  }
+
+  /** Every item of the account whose sort key starts with `prefix`, all pages. */
+  private async queryAll(accountId: string, prefix: string): Promise<Item[]> {
+    const items: Item[] = [];
     let startKey: Item | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': 'INVENTORY#' },
+          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': prefix },
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) items.push(strip<InventoryNumber>(item) as InventoryNumber);
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PortRequestStatuses } from '../../domain/port-status';
 
 /** `{accountId}`: the Ring Tonic customer account. */
 export const accountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 of A-Za-z0-9_-');
@@ -66,21 +67,7 @@ export const portOrderSchema = z.strictObject({
 export const idempotencyKeySchema = z.string().min(1).max(128);
 
 export const listPortRequestsQuerySchema = z.strictObject({
-  status: z
-    .enum([
-      'SUBMITTING',
-      'IN_REVIEW',
-      'WAITING_FOR_SIGNATURE',
-      'SUBMITTED',
-      'FOC_RECEIVED',
-      'ACTION_REQUIRED',
-      'COMPLETED',
-      'CANCELED',
-      'EXPIRED',
-      'FAILED',
-      'MANUAL',
-    ])
-    .optional(),
+  status: z.enum(PortRequestStatuses).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(512).optional(),
 });
