@@ -262,6 +262,13 @@ export class PortWorkflow extends Construct {
       .when(statusIn('CANCELED', 'EXPIRED', 'FAILED'), portEnded)
       .otherwise(waitForPortUpdateStep);
 
+    // A step that still fails after its retries (Twilio or SES down for long) must not end an open port: go back to
+    // waiting. The outbox keeps unsent emails and imports are idempotent, so the next cycle finishes the work;
+    // a port stuck this way shows up on the max-age alarm.
+    for (const recoverable of [syncPortStatusStep, deliverEmailsStep, importNumbersStep, deliverCompletionEmails]) {
+      recoverable.addCatch(waitForPortUpdateStep, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
+    }
+
     submitPortInStep.next(deliverEmailsStep);
     waitForPortUpdateStep.next(syncPortStatusStep);
     syncPortStatusStep.next(deliverEmailsStep);

@@ -87,6 +87,11 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
       'DeliverCompletionEmails -> PortCompleted',
       'MarkFailed -> DeliverFailureEmails',
       'DeliverFailureEmails -> PortFailed',
+      // Past their retries, these go back to waiting rather than end an open port.
+      'SyncPortStatus -States.ALL-> WaitForPortUpdate',
+      'DeliverEmails -States.ALL-> WaitForPortUpdate',
+      'ImportNumbers -States.ALL-> WaitForPortUpdate',
+      'DeliverCompletionEmails -States.ALL-> WaitForPortUpdate',
     ].sort(),
   );
   expect(state('PortCompleted').Type).toBe('Succeed');
