@@ -195,7 +195,15 @@ const DOCUMENTS_UPLOAD_URL = 'https://numbers-upload.twilio.com/v1/Documents';
 
 /** Twilio through twilio-node; `apiBaseUrl` (locally: the simulator) replaces *.twilio.com. */
 export class TwilioNodeGateway implements TwilioGateway {
-  constructor(private readonly options: { apiBaseUrl?: string; timeoutMs?: number } = {}) {}
+  private readonly options: { apiBaseUrl?: string; timeoutMs: number };
+
+  /** Twilio answers in about a second; a call that hangs fails after `timeoutMs` and is retried as transient. */
+  constructor(options: { apiBaseUrl?: string | undefined; timeoutMs?: number } = {}) {
+    this.options = {
+      ...(options.apiBaseUrl ? { apiBaseUrl: options.apiBaseUrl } : {}),
+      timeoutMs: options.timeoutMs ?? 10_000,
+    };
+  }
 
   forAccount(credentials: { accountSid: string; authToken: string }): TwilioAccountGateway {
     const client = createTwilioClient(credentials.accountSid, credentials.authToken, this.options);
