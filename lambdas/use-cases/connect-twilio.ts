@@ -32,8 +32,9 @@ export async function connectTwilio(
     );
   }
   const webhookUrl = portingWebhookUrl(deps.publicBaseUrl, input.accountId);
-  await deps.tokens.putAuthToken(input.accountId, input.authToken);
+  // Twilio first: if it fails, the stored token and connection still agree with each other (the old account).
   await gateway.configurePortingWebhook(webhookUrl);
+  await deps.tokens.putAuthToken(input.accountId, input.authToken);
   const connection: TwilioConnection = {
     accountId: input.accountId,
     accountSid: input.accountSid,
