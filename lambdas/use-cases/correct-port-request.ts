@@ -54,7 +54,8 @@ export async function correctPortRequest(
     Object.assign(pins, numberPins);
     const losingCarrier: LosingCarrier = { ...current.losingCarrier, ...carrierFields };
     return withEvent(
-      { ...current, losingCarrier, pins, correctionRequestedAt: at },
+      // wakeRequestedAt: a workflow between two waits (no token stored) still sees the correction when it next waits.
+      { ...current, losingCarrier, pins, correctionRequestedAt: at, wakeRequestedAt: at },
       // Field names only: values may be PINs or account numbers.
       { at, type: 'CORRECTION_RECEIVED', detail: changed.join(', ') },
     );
