@@ -77,6 +77,10 @@ export interface PortRequest {
   readonly outbox: readonly OutboxEmail[];
   readonly taskToken?: string;
   readonly wakeRequestedAt?: string;
+  /** How many wakes (webhooks, corrections, cancel) have been recorded; a counter, so no clock race can hide one. */
+  readonly wakeCount?: number;
+  /** The `wakeCount` that the last SyncPortStatus had read when it started: later wakes are still pending. */
+  readonly wakesHandled?: number;
   readonly lastSyncedAt?: string;
   readonly lastReminderAt?: string;
   /** The FOC date before the last change, for the "date changed" email. */
@@ -102,6 +106,11 @@ export interface TwilioPortInSnapshot {
     readonly focDate?: string;
     readonly rejectionReason?: string;
   }>;
+}
+
+/** Records a wake (webhook, correction, cancel) for the waiting workflow to see even without a stored token. */
+export function withWake(pr: PortRequest, at: string): PortRequest {
+  return { ...pr, wakeRequestedAt: at, wakeCount: (pr.wakeCount ?? 0) + 1 };
 }
 
 /** Adds an event to the timeline. */

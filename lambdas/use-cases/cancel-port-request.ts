@@ -1,4 +1,11 @@
-import { type PortRequest, type PortRequestNumber, withEmail, withEvent, withStatus } from '../domain/port-request';
+import {
+  type PortRequest,
+  type PortRequestNumber,
+  withEmail,
+  withEvent,
+  withStatus,
+  withWake,
+} from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { HttpProblem } from '../shared/errors';
 import type { Clock, PortInRepository, TwilioGateway, TwilioTokenStore, WorkflowClient } from './ports';
@@ -35,7 +42,7 @@ export async function cancelPortRequest(
     );
     const { pins: _pins, ...rest } = current;
     const canceled = withStatus({ ...rest, phoneNumbers }, 'CANCELED', at, 'canceled by the customer');
-    return withEmail(withEvent(canceled, { at, type: 'CANCELED_BY_CUSTOMER' }), 'PORT_CANCELED', at);
+    return withWake(withEmail(withEvent(canceled, { at, type: 'CANCELED_BY_CUSTOMER' }), 'PORT_CANCELED', at), at);
   });
   if (updated.status !== 'CANCELED') {
     throw new HttpProblem(409, 'Conflict', `The port request is ${updated.status} and can no longer be canceled.`);

@@ -1,6 +1,6 @@
 import { parseUsPhoneNumber } from '../domain/phone-numbers';
 import type { LosingCarrier, PortRequest } from '../domain/port-request';
-import { withEvent } from '../domain/port-request';
+import { withEvent, withWake } from '../domain/port-request';
 import { type FieldError, HttpProblem } from '../shared/errors';
 import type { Clock, PortInRepository, WorkflowClient } from './ports';
 
@@ -54,8 +54,8 @@ export async function correctPortRequest(
     Object.assign(pins, numberPins);
     const losingCarrier: LosingCarrier = { ...current.losingCarrier, ...carrierFields };
     return withEvent(
-      // wakeRequestedAt: a workflow between two waits (no token stored) still sees the correction when it next waits.
-      { ...current, losingCarrier, pins, correctionRequestedAt: at, wakeRequestedAt: at },
+      // A wake: a workflow between two waits (no token stored) still sees the correction when it next waits.
+      withWake({ ...current, losingCarrier, pins, correctionRequestedAt: at }, at),
       // Field names only: values may be PINs or account numbers.
       { at, type: 'CORRECTION_RECEIVED', detail: changed.join(', ') },
     );

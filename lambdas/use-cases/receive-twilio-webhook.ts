@@ -1,4 +1,5 @@
 import { validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import { withWake } from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { HttpProblem } from '../shared/errors';
 import type { Clock, PortInRepository, TwilioTokenStore, WorkflowClient } from './ports';
@@ -56,7 +57,7 @@ export async function receiveTwilioWebhook(
   const at = deps.clock.now().toISOString();
   // A finished port request has nothing left to wake: leave it untouched.
   const pr = await deps.repository.updatePortRequest(input.accountId, portRequestId, (current) =>
-    isTerminal(current.status) ? undefined : { ...current, wakeRequestedAt: at },
+    isTerminal(current.status) ? undefined : withWake(current, at),
   );
   if (pr.taskToken && !isTerminal(pr.status)) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
   return { accepted: true, portRequestId };

@@ -99,6 +99,8 @@ export async function syncPortStatus(
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
   if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
   if (isTerminal(pr.status)) return { status: pr.status };
+  // Wakes recorded from here on are not covered by what this sync reads: the next wait must see them.
+  const wakesSeen = pr.wakeCount ?? 0;
 
   const { gateway, accountSid } = await twilioForAccount(input.accountId, deps);
   let apply: (current: PortRequest) => PortRequest;
@@ -138,7 +140,7 @@ export async function syncPortStatus(
       );
     }
     next = withReminderIfDue(next, startedAt, input.cadence.reminderIntervalSeconds);
-    return { ...next, lastSyncedAt: startedAt };
+    return { ...next, lastSyncedAt: startedAt, wakesHandled: wakesSeen };
   });
   return { status: updated.status };
 }

@@ -4,7 +4,8 @@ import type { Clock, PortInRepository, WorkflowClient } from '../ports';
 
 /**
  * WaitForPortUpdate (callback task): keeps the task token where the webhook handler finds it. A webhook that came
- * before the token was stored is not lost: it left `wakeRequestedAt`, and the task completes itself at once.
+ * before the token was stored is not lost: it counted a wake (`wakeCount`) the last sync had not read yet, and the
+ * task completes itself at once.
  */
 export async function waitForPortUpdate(
   input: WaitForPortUpdatePayload,
@@ -14,7 +15,8 @@ export async function waitForPortUpdate(
     ...current,
     taskToken: input.token,
   }));
-  const wokeEarly = pr.wakeRequestedAt !== undefined && (!pr.lastSyncedAt || pr.wakeRequestedAt >= pr.lastSyncedAt);
+  // A wake recorded after the last sync read the port request: counters, so no clock skew can hide it.
+  const wokeEarly = (pr.wakeCount ?? 0) > (pr.wakesHandled ?? 0);
   if (wokeEarly || isTerminal(pr.status)) {
     await deps.workflow.completeTask(input.token, { wokenBy: wokeEarly ? 'early-webhook' : 'terminal' });
     return { waiting: false };
