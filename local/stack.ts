@@ -110,6 +110,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = '127.0.0.1';
   const log = options.log ?? (() => undefined);
   const stops: Array<() => Promise<void>> = [];
+  // Handler calls still running when the stack stops (an aborted execution's step, say) must finish before dynalite
+  // closes: dynalite throws from a callback, uncatchably, when written to after close.
+  const inFlight = new Set<Promise<unknown>>();
+  const drain = async () => {
+    const deadline = Date.now() + 10_000;
+    while (inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 100))]);
+    }
+  };
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => undefined);
   };
@@ -121,7 +130,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // DynamoDB: dynalite, with the tables the template declares.
     const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
-    stops.push(() => closeServer(dynalite));
+    stops.push(async () => {
+      await drain();
+      await closeServer(dynalite);
+    });
 
     // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON).
     const startSes = require('aws-ses-v2-local').default as (config: {
@@ -222,8 +234,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const handler = loadHandler(logicalId);
       // Lambda passes JSON, not object references: a round trip keeps local behaviour honest.
       const payload = JSON.parse(JSON.stringify(event ?? null));
-      const result = await handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30));
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      const call = handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30));
+      inFlight.add(call);
+      try {
+        const result = await call;
+        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      } finally {
+        inFlight.delete(call);
+      }
     };
 
     const stepFunctions = await startStepFunctions({
