@@ -113,6 +113,7 @@ describe('observability, end to end: logs, metrics and dead letters of real port
   const saved = {
     level: process.env.POWERTOOLS_LOG_LEVEL,
     event: process.env.POWERTOOLS_LOGGER_LOG_EVENT,
+    ses: process.env.AWS_ENDPOINT_URL_SESV2,
   };
   let stack: LocalStack;
   let dynamo: DynamoDBClient;
@@ -150,6 +151,7 @@ describe('observability, end to end: logs, metrics and dead letters of real port
     for (const [key, value] of [
       ['POWERTOOLS_LOG_LEVEL', saved.level],
       ['POWERTOOLS_LOGGER_LOG_EVENT', saved.event],
+      ['AWS_ENDPOINT_URL_SESV2', saved.ses],
     ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
