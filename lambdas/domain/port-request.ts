@@ -55,6 +55,10 @@ export interface OutboxEmail {
   readonly createdAt: string;
   readonly sentAt?: string;
   readonly messageId?: string;
+  /** When SES refused it for good: it is not sent again (the DeadLetters alarm tells operations). */
+  readonly deadLetteredAt?: string;
+  /** Why it was dead-lettered, e.g. the SES error name. */
+  readonly deadLetterReason?: string;
 }
 
 /** A port request: one losing-carrier account, at most 1,000 numbers, one Step Functions execution. */
@@ -81,6 +85,12 @@ export interface PortRequest {
   readonly wakeCount?: number;
   /** The `wakeCount` that the last SyncPortStatus had read when it started: later wakes are still pending. */
   readonly wakesHandled?: number;
+  /**
+   * The earliest Twilio webhook no sync has covered yet: when it arrived, and the `wakeCount` it recorded. The
+   * sync that covers it and changes the status reports the time between (WebhookToTransitionLatency).
+   */
+  readonly webhookPendingSince?: string;
+  readonly webhookPendingWake?: number;
   readonly lastSyncedAt?: string;
   readonly lastReminderAt?: string;
   /** The FOC date before the last change, for the "date changed" email. */
@@ -111,6 +121,26 @@ export interface TwilioPortInSnapshot {
 /** Records a wake (webhook, correction, cancel) for the waiting workflow to see even without a stored token. */
 export function withWake(pr: PortRequest, at: string): PortRequest {
   return { ...pr, wakeRequestedAt: at, wakeCount: (pr.wakeCount ?? 0) + 1 };
+}
+
+/**
+ * Records a Twilio webhook's wake; when no earlier webhook is still waiting for a sync, it also becomes the one
+ * the next status change is timed from.
+ */
+export function withWebhookWake(pr: PortRequest, at: string): PortRequest {
+  const woken = withWake(pr, at);
+  const earlierPending = (pr.webhookPendingWake ?? 0) > (pr.wakesHandled ?? 0);
+  return earlierPending ? woken : { ...woken, webhookPendingSince: at, webhookPendingWake: woken.wakeCount };
+}
+
+/**
+ * When the earliest webhook a sync covers arrived: a sync that read `wakeCount` = `wakesSeen` covers the webhooks
+ * recorded after the previous sync read the port request (`wakesHandled`) and up to `wakesSeen`.
+ */
+export function coveredWebhookSince(pr: PortRequest, wakesSeen: number): string | undefined {
+  const wake = pr.webhookPendingWake;
+  if (wake === undefined || !pr.webhookPendingSince) return undefined;
+  return wake > (pr.wakesHandled ?? 0) && wake <= wakesSeen ? pr.webhookPendingSince : undefined;
 }
 
 /** Adds an event to the timeline. */

@@ -52,3 +52,11 @@ export class ConcurrentUpdateError extends Error {
 export class EmailDeliveryFailedError extends Error {
   override readonly name = WorkflowErrorNames.EmailDeliveryFailed;
 }
+
+/**
+ * SES refused this email for good (the message or an address is wrong): sending it again cannot work. DeliverEmails
+ * dead-letters it and goes on with the rest of the outbox; the state machine never sees this error.
+ */
+export class EmailRejectedError extends Error {
+  override readonly name = 'EmailRejectedError';
+}

@@ -1,5 +1,6 @@
 import type { NumberType, PortRequest, TwilioPortInSnapshot } from '../domain/port-request';
 import type { Portability } from '../domain/split-order';
+import type { CountMetricName, LatencyMetricName } from '../shared/metric-names';
 import type { PortWorkflowInput } from '../shared/workflow-contract';
 
 /** The Twilio account a Ring Tonic account connected; its auth token lives in Secrets Manager. */
@@ -86,6 +87,8 @@ export interface PortInRepository {
   /** Answers false when the number is in the inventory already. */
   putInventoryNumberIfAbsent(number: InventoryNumber): Promise<boolean>;
   listInventory(accountId: string): Promise<readonly InventoryNumber[]>;
+  /** Keeps a dead letter (expires after a retention period). */
+  putDeadLetter(deadLetter: DeadLetter): Promise<void>;
 }
 
 /** The snake_case body of Twilio's Port In create call, typed by us (twilio-node's camelCase types are wrong). */
@@ -167,6 +170,26 @@ export interface WorkflowClient {
 
 export interface Clock {
   now(): Date;
+}
+
+/** The service's business metrics (names in lambdas/shared/metric-names.ts); flushed once per invocation. */
+export interface Metrics {
+  /** Counts occurrences (1 unless told). */
+  count(name: CountMetricName, value?: number): void;
+  /** Records a duration in milliseconds. */
+  milliseconds(name: LatencyMetricName, value: number): void;
+}
+
+/** Something the service accepted but could not act on, kept for operations to look at (with a TTL). */
+export interface DeadLetter {
+  readonly accountId: string;
+  readonly deadLetterId: string;
+  /** What it was, e.g. `UNKNOWN_PORT_IN_WEBHOOK`. */
+  readonly kind: string;
+  readonly reason: string;
+  readonly receivedAt: string;
+  /** What arrived, as far as it is safe to keep (no secrets). */
+  readonly payload: Readonly<Record<string, unknown>>;
 }
 
 export type { NumberType };

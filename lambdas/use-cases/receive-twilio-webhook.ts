@@ -1,8 +1,9 @@
 import { validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
-import { withWake } from '../domain/port-request';
+import { withWebhookWake } from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { HttpProblem } from '../shared/errors';
-import type { Clock, PortInRepository, TwilioTokenStore, WorkflowClient } from './ports';
+import { newTimeSortableId } from '../shared/ids';
+import type { Clock, Metrics, PortInRepository, TwilioTokenStore, WorkflowClient } from './ports';
 
 export interface TwilioWebhookInput {
   readonly accountId: string;
@@ -38,26 +39,52 @@ function readPortInSid(input: TwilioWebhookInput): string | undefined {
   }
 }
 
+/** How much of a webhook's body a dead letter keeps (DynamoDB items stay far below their 400 KB limit). */
+const DEAD_LETTER_BODY_CHARS = 8192;
+
 /**
  * Twilio's porting webhook: a hint that something changed. It is checked, recorded on the port request (so a
  * waiting step that has not stored its token yet still sees it), and wakes the waiting workflow.
  */
 export async function receiveTwilioWebhook(
   input: TwilioWebhookInput,
-  deps: { repository: PortInRepository; tokens: TwilioTokenStore; workflow: WorkflowClient; clock: Clock },
-): Promise<{ accepted: boolean; portRequestId?: string }> {
+  deps: {
+    repository: PortInRepository;
+    tokens: TwilioTokenStore;
+    workflow: WorkflowClient;
+    clock: Clock;
+    metrics: Metrics;
+  },
+): Promise<{ accepted: boolean; portRequestId?: string; deadLetterId?: string }> {
   const authToken = await deps.tokens.getAuthToken(input.accountId);
   if (!authToken || !isSignedByTwilio(input, authToken)) throw FORBIDDEN();
 
   const sid = readPortInSid(input);
-  if (!sid) return { accepted: false };
-  const portRequestId = await deps.repository.findPortRequestIdByTwilioSid(input.accountId, sid);
-  if (!portRequestId) return { accepted: false };
+  const portRequestId = sid ? await deps.repository.findPortRequestIdByTwilioSid(input.accountId, sid) : undefined;
+  if (!portRequestId) {
+    // Signed by the account's Twilio, yet about no port request we know: kept for operations, never dropped.
+    const deadLetterId = newTimeSortableId('dl', deps.clock.now());
+    await deps.repository.putDeadLetter({
+      accountId: input.accountId,
+      deadLetterId,
+      kind: sid ? 'UNKNOWN_PORT_IN_REQUEST' : 'UNREADABLE_PORT_IN_WEBHOOK',
+      reason: sid ? `No port request has Twilio Port In ${sid}` : 'The webhook names no Port In request',
+      receivedAt: deps.clock.now().toISOString(),
+      payload: {
+        ...(sid ? { portInRequestSid: sid } : {}),
+        contentType: input.contentType,
+        body: input.rawBody.slice(0, DEAD_LETTER_BODY_CHARS),
+        truncated: input.rawBody.length > DEAD_LETTER_BODY_CHARS,
+      },
+    });
+    deps.metrics.count('DeadLetters');
+    return { accepted: false, deadLetterId };
+  }
 
   const at = deps.clock.now().toISOString();
   // A finished port request has nothing left to wake: leave it untouched.
   const pr = await deps.repository.updatePortRequest(input.accountId, portRequestId, (current) =>
-    isTerminal(current.status) ? undefined : withWake(current, at),
+    isTerminal(current.status) ? undefined : withWebhookWake(current, at),
   );
   if (pr.taskToken && !isTerminal(pr.status)) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
   return { accepted: true, portRequestId };

@@ -7,11 +7,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE, MetricNames, SERVICE_NAME } from '../../lambdas/shared/metric-names';
 import { PORT_PAST_MAX_AGE_MESSAGE } from '../../lambdas/shared/operations-signals';
 import type { PortWorkflow } from './workflow';
 
-/** The CloudWatch namespace of the service's own metrics. */
-export const PORT_IN_METRIC_NAMESPACE = 'RingTonic/PortIn';
+/** The CloudWatch namespace of the service's own metrics (the Lambdas' EMF lines and the log metric filter). */
+export const PORT_IN_METRIC_NAMESPACE = METRIC_NAMESPACE;
 
 export { PORT_PAST_MAX_AGE_MESSAGE };
 
@@ -27,8 +28,9 @@ export interface PortInOperationsProps {
 }
 
 /**
- * What operations are told about: ports open longer than they should be (from SyncPortStatus's log line) and port
- * executions that failed or timed out. Every alarm notifies one SNS topic.
+ * What operations are told about: ports open longer than they should be (from SyncPortStatus's log line), port
+ * executions that failed or timed out, and dead letters (what the service accepted but could not act on). Every
+ * alarm notifies one SNS topic.
  */
 export class PortInOperations extends Construct {
   /** The topic every alarm notifies (encrypted, TLS only). */
@@ -41,6 +43,10 @@ export class PortInOperations extends Construct {
   readonly executionsFailedAlarm: cloudwatch.Alarm;
   /** A port execution ran into the state machine's timeout: the port was left unfinished. */
   readonly executionsTimedOutAlarm: cloudwatch.Alarm;
+  /** Dead letters set aside, summed per 5 minutes (EMF metric of the Lambdas, dimension `service`). */
+  readonly deadLetters: cloudwatch.Metric;
+  /** Something was dead-lettered: an email SES refused for good, or a signed webhook about an unknown port-in. */
+  readonly deadLettersAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PortInOperationsProps) {
     super(scope, id);
@@ -115,7 +121,31 @@ export class PortInOperations extends Construct {
       'A port workflow execution reached the state machine timeout (workflowTimeoutSeconds) with its port unfinished.',
     );
 
-    for (const alarm of [this.portsPastMaxAgeAlarm, this.executionsFailedAlarm, this.executionsTimedOutAlarm]) {
+    this.deadLetters = new cloudwatch.Metric({
+      namespace: PORT_IN_METRIC_NAMESPACE,
+      metricName: MetricNames.DeadLetters,
+      // Powertools Metrics publishes every metric with the service name as its one dimension.
+      dimensionsMap: { service: SERVICE_NAME },
+      ...period,
+    });
+    this.deadLettersAlarm = this.deadLetters.createAlarm(this, 'DeadLettersAlarm', {
+      alarmDescription:
+        'Something the service accepted could not be acted on and was set aside. An email SES refused for good: ' +
+        'the port request timeline shows EMAIL_DEAD_LETTERED (its outbox entry has the reason). A signed Twilio ' +
+        'webhook about a port-in we do not know: a DEAD_LETTER# item of the account in the table (kept 14 days).',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // Emitted only when something is dead-lettered: no data is nothing set aside.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    for (const alarm of [
+      this.portsPastMaxAgeAlarm,
+      this.executionsFailedAlarm,
+      this.executionsTimedOutAlarm,
+      this.deadLettersAlarm,
+    ]) {
       alarm.addAlarmAction(notify);
     }
   }

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SERVICE_NAME } from '../../lambdas/shared/metric-names';
 import { PORT_IN_METRIC_NAMESPACE, PORT_PAST_MAX_AGE_MESSAGE } from '../../lib/constructs/operations';
 import type { PortInStack } from '../../lib/port-in-stack';
 import { logicalIdOf, synthesizeStack } from './synth';
@@ -51,6 +52,31 @@ function overduePortLogLine(): Record<string, unknown> {
     return JSON.parse(String(warn.mock.calls[0]?.[0])) as Record<string, unknown>;
   } finally {
     warn.mockRestore();
+    if (previous === undefined) delete process.env.POWERTOOLS_DEV;
+    else process.env.POWERTOOLS_DEV = previous;
+  }
+}
+
+/** The EMF line the Lambdas' metrics adapter prints for what `record` records (POWERTOOLS_DEV: through console). */
+function emfLineOf(
+  record: (metrics: import('../../lambdas/use-cases/ports').Metrics) => void,
+): Record<string, unknown> {
+  const previous = process.env.POWERTOOLS_DEV;
+  process.env.POWERTOOLS_DEV = 'true';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    jest.isolateModules(() => {
+      const observability =
+        require('../../lambdas/adapters/observability/metrics') as typeof import('../../lambdas/adapters/observability/metrics');
+      record(observability.metrics);
+      observability.powertoolsMetrics.publishStoredMetrics();
+    });
+    expect(log).toHaveBeenCalledTimes(1);
+    return JSON.parse(String(log.mock.calls[0]?.[0])) as Record<string, unknown>;
+  } finally {
+    log.mockRestore();
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
     if (previous === undefined) delete process.env.POWERTOOLS_DEV;
     else process.env.POWERTOOLS_DEV = previous;
   }
@@ -127,9 +153,47 @@ describe('port executions', () => {
       });
     },
   );
+});
 
-  it('has no other alarms', () => {
-    expect(resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.MetricName)).toHaveLength(3);
+describe('dead letters', () => {
+  it('alarms on the first DeadLetters the Lambdas publish (EMF, dimension service) in 5 minutes', () => {
+    expect(alarmNamed('DeadLetters')).toEqual(
+      expect.objectContaining({
+        Namespace: PORT_IN_METRIC_NAMESPACE,
+        MetricName: 'DeadLetters',
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [alarmTopicRef()],
+      }),
+    );
+  });
+
+  it('watches the metric name, namespace and dimension the Lambdas emit', () => {
+    const emitted = emfLineOf((metrics) => metrics.count('DeadLetters'));
+    const directive = (emitted._aws as { CloudWatchMetrics: Array<Record<string, unknown>> }).CloudWatchMetrics[0];
+    const alarm = alarmNamed('DeadLetters');
+    expect(directive).toEqual({
+      Namespace: alarm.Namespace,
+      Dimensions: [['service']],
+      Metrics: [{ Name: alarm.MetricName, Unit: 'Count' }],
+    });
+    expect(emitted.service).toBe((alarm.Dimensions as Array<{ Value: string }>)[0]?.Value);
+    expect(emitted.DeadLetters).toBe(1);
+  });
+});
+
+describe('every alarm', () => {
+  it('is one of the four above', () => {
+    expect(
+      resourcesOf(template, 'AWS::CloudWatch::Alarm')
+        .map(([, r]) => r.Properties.MetricName)
+        .sort(),
+    ).toEqual(['DeadLetters', 'ExecutionsFailed', 'ExecutionsTimedOut', 'PortsPastMaxAge']);
   });
 });
 

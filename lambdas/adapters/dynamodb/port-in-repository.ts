@@ -11,6 +11,7 @@ import type { PortRequest } from '../../domain/port-request';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
 import type {
+  DeadLetter,
   IdempotencyRecord,
   InventoryNumber,
   Page,
@@ -18,9 +19,12 @@ import type {
   PortOrder,
   TwilioConnection,
 } from '../../use-cases/ports';
+import { traced } from '../observability/tracer';
 
 const accountKey = (accountId: string) => `ACCOUNT#${accountId}`;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** Dead letters are kept two weeks: long enough for the DeadLetters alarm to be looked into. */
+const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 60 * 60;
 const MAX_WRITE_ATTEMPTS = 8;
 
 type Item = Record<string, unknown>;
@@ -55,7 +59,7 @@ export class DynamoPortInRepository implements PortInRepository {
 
   constructor(
     private readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient(awsClientConfig),
+    client: DynamoDBClient = traced(new DynamoDBClient(awsClientConfig)),
   ) {
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -275,6 +279,21 @@ export class DynamoPortInRepository implements PortInRepository {
   async listInventory(accountId: string): Promise<readonly InventoryNumber[]> {
     const items = await this.queryAll(accountId, 'INVENTORY#');
     return items.map((item) => strip<InventoryNumber>(item) as InventoryNumber);
+  }
+
+  async putDeadLetter(deadLetter: DeadLetter): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: accountKey(deadLetter.accountId),
+          SK: `DEAD_LETTER#${deadLetter.deadLetterId}`,
+          entity: 'DeadLetter',
+          ...deadLetter,
+          expiresAt: Math.floor(Date.parse(deadLetter.receivedAt) / 1000) + DEAD_LETTER_TTL_SECONDS,
+        },
+      }),
+    );
   }
 
   /** Every item of the account whose sort key starts with `prefix`, all pages. */

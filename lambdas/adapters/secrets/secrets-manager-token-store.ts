@@ -6,12 +6,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../../shared/aws-clients';
 import type { TwilioTokenStore } from '../../use-cases/ports';
+import { traced } from '../observability/tracer';
 
 /** Keeps each account's Twilio auth token as the secret `<prefix><accountId>`. Values are never logged. */
 export class SecretsManagerTokenStore implements TwilioTokenStore {
   constructor(
     private readonly prefix: string,
-    private readonly client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig),
+    private readonly client: SecretsManagerClient = traced(new SecretsManagerClient(awsClientConfig)),
   ) {}
 
   private name(accountId: string): string {

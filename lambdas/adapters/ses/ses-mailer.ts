@@ -1,14 +1,34 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { awsClientConfig } from '../../shared/aws-clients';
-import { EmailDeliveryFailedError } from '../../shared/errors';
+import { EmailDeliveryFailedError, EmailRejectedError } from '../../shared/errors';
 import type { Mailer } from '../../use-cases/ports';
+import { traced } from '../observability/tracer';
+
+/**
+ * SES v2 errors that refuse one email for good: the content or a recipient address is wrong (MessageRejected,
+ * BadRequestException). Everything else is worth retrying or concerns every email alike and must stop the line
+ * rather than drop each one: throttling and quotas (TooManyRequests, LimitExceeded), SES's own 5xx and timeouts,
+ * and account or configuration faults (AccountSuspended, SendingPaused, MailFromDomainNotVerified, NotFound for a
+ * missing configuration set), which an operator fixes once for all emails.
+ */
+const PERMANENT_REFUSALS: ReadonlySet<string> = new Set(['MessageRejected', 'BadRequestException']);
+
+/** Whether SES refused this very email for good (an SDK error, as the SES v2 client throws it). */
+export function isPermanentRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof e.name !== 'string' || !PERMANENT_REFUSALS.has(e.name)) return false;
+  // A client fault with a 4xx other than 429: the same request would be refused again.
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault !== 'server' && (status === undefined || (status >= 400 && status < 500 && status !== 429));
+}
 
 /** Sends email through SES v2 (the v1 templated send hangs against the local stand-in). */
 export class SesMailer implements Mailer {
   constructor(
     private readonly sender: string,
     private readonly configurationSetName: string | undefined,
-    private readonly client: SESv2Client = new SESv2Client(awsClientConfig),
+    private readonly client: SESv2Client = traced(new SESv2Client(awsClientConfig)),
   ) {}
 
   async send(email: {
@@ -35,7 +55,11 @@ export class SesMailer implements Mailer {
       );
       return { messageId: result.MessageId ?? 'unknown' };
     } catch (error) {
-      throw new EmailDeliveryFailedError(`SES did not take the email: ${(error as Error).name}`, { cause: error });
+      const name = (error as Error).name;
+      if (isPermanentRefusal(error)) {
+        throw new EmailRejectedError(`SES refused the email: ${name}`, { cause: error });
+      }
+      throw new EmailDeliveryFailedError(`SES did not take the email: ${name}`, { cause: error });
     }
   }
 }

@@ -2,6 +2,7 @@ import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-s
 import { awsClientConfig } from '../../shared/aws-clients';
 import type { PortWorkflowInput } from '../../shared/workflow-contract';
 import type { WorkflowClient } from '../../use-cases/ports';
+import { traced } from '../observability/tracer';
 
 /** Errors that mean "that task is no longer waiting": the wake came too late or twice, which is fine. */
 const STALE_TOKEN_ERRORS = new Set(['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken']);
@@ -11,7 +12,7 @@ export class StepFunctionsWorkflowClient implements WorkflowClient {
   constructor(
     /** Needed only to start executions; waking a task needs just its token. */
     private readonly stateMachineArn: string | undefined,
-    private readonly client: SFNClient = new SFNClient(awsClientConfig),
+    private readonly client: SFNClient = traced(new SFNClient(awsClientConfig)),
   ) {}
 
   async startPortWorkflow(input: PortWorkflowInput): Promise<void> {

@@ -1,8 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { observability, pathPortRequestId } from '../../adapters/observability/middleware';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
@@ -139,7 +139,7 @@ const unscopedRoutes: Record<string, (event: APIGatewayProxyEvent) => Promise<AP
 
 /** The main product's API: one function behind every /v1/accounts route; API Gateway has already routed. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(observability<APIGatewayProxyEvent, APIGatewayProxyResult>(pathPortRequestId))
   .use(problemJsonErrors())
   .handler(async (event) => {
     const key = `${event.httpMethod} ${event.resource}`;

@@ -1,8 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { metrics } from '../../adapters/observability/metrics';
+import { identifyPortRequest, observability } from '../../adapters/observability/middleware';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
@@ -24,6 +25,7 @@ const deps = {
   tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
   workflow: new StepFunctionsWorkflowClient(undefined),
   clock: { now: () => new Date() },
+  metrics,
 };
 
 /** The URL Twilio signed: our configured public base URL, the path, and the query exactly as Twilio sent it. */
@@ -36,7 +38,7 @@ function publicUrl(event: APIGatewayProxyEvent): string {
 
 /** Twilio's porting webhook: checked by signature, recorded, and answered at once. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(observability<APIGatewayProxyEvent, APIGatewayProxyResult>())
   .use(problemJsonErrors())
   .handler(async (event) => {
     const accountId = parseParam('accountId', event.pathParameters?.accountId, accountIdSchema);
@@ -54,6 +56,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       },
       deps,
     );
-    logger.info('twilio webhook', { accountId, accepted: result.accepted, portRequestId: result.portRequestId });
+    identifyPortRequest(result.portRequestId);
+    logger.info('twilio webhook', { accountId, accepted: result.accepted, deadLetterId: result.deadLetterId });
     return json(200, { received: true });
   });

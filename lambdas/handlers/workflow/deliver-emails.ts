@@ -1,8 +1,10 @@
+import middy from '@middy/core';
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { metrics } from '../../adapters/observability/metrics';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { SesMailer } from '../../adapters/ses/ses-mailer';
 import { env, loadConfig } from '../../shared/config';
-import { logger } from '../../shared/logger';
 import { deliverEmails } from '../../use-cases/workflow/deliver-emails';
 import { portStepInputSchema, systemClock } from './step-input';
 
@@ -17,11 +19,11 @@ const deps = {
   repository: new DynamoPortInRepository(config.TABLE_NAME),
   mailer: new SesMailer(config.SENDER_EMAIL, config.SES_CONFIGURATION_SET || undefined),
   clock: systemClock,
+  metrics,
 };
 
 /** DeliverEmails step: sends what the port request's outbox owes. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = portStepInputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   return deliverEmails(input, deps);
-};
+}).use(observability(stepPortRequestId));

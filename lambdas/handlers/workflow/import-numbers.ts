@@ -1,6 +1,7 @@
+import middy from '@middy/core';
 import { z } from 'zod';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
-import { logger } from '../../shared/logger';
 import { importPortedNumbers } from '../../use-cases/workflow/import-numbers';
 import { portStepInputSchema } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
@@ -9,8 +10,7 @@ const config = loadConfig(z.object({ CALL_ROUTER_URL: env.CALL_ROUTER_URL }));
 const deps = { ...twilioWorkflowDeps(), callRouterUrl: config.CALL_ROUTER_URL };
 
 /** ImportNumbers step: inventory rows and voice URLs for the ported numbers. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = portStepInputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   return importPortedNumbers(input, deps);
-};
+}).use(observability(stepPortRequestId));

@@ -1,21 +1,23 @@
+import middy from '@middy/core';
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { metrics } from '../../adapters/observability/metrics';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { markFailed } from '../../use-cases/workflow/mark-failed';
 import { portStepInputSchema, systemClock } from './step-input';
 
 const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
-const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock };
+const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock, metrics };
 
 const inputSchema = portStepInputSchema.extend({
   error: z.object({ Error: z.string().optional() }).passthrough().optional(),
 });
 
 /** MarkFailed step: the port could not be submitted. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = inputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   logger.error('port-in submission failed', { errorName: input.error?.Error });
   return markFailed({ ...input, errorName: input.error?.Error }, deps);
-};
+}).use(observability(stepPortRequestId));

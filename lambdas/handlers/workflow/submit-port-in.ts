@@ -1,4 +1,5 @@
-import { logger } from '../../shared/logger';
+import middy from '@middy/core';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { submitPortIn } from '../../use-cases/workflow/submit-port-in';
 import { portStepInputSchema } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
@@ -6,8 +7,7 @@ import { twilioWorkflowDeps } from './workflow-deps';
 const deps = twilioWorkflowDeps();
 
 /** SubmitPortIn step: creates the Port In request in Twilio. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = portStepInputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   return submitPortIn(input, deps);
-};
+}).use(observability(stepPortRequestId));

@@ -1,6 +1,7 @@
+import middy from '@middy/core';
 import { z } from 'zod';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
-import { logger } from '../../shared/logger';
 import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
 import { portStepInputSchema } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
@@ -15,9 +16,8 @@ const inputSchema = portStepInputSchema.extend({
 });
 
 /** SyncPortStatus step: reads Twilio and applies what changed. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = inputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   const wokenBy = input.wake?.Error === 'States.Timeout' ? 'poll' : (input.wake?.wokenBy ?? 'start');
   return syncPortStatus({ ...input, wokenBy }, deps);
-};
+}).use(observability(stepPortRequestId));

@@ -1,8 +1,9 @@
+import middy from '@middy/core';
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
-import { logger } from '../../shared/logger';
 import { waitForPortUpdate } from '../../use-cases/workflow/wait-for-port-update';
 import { portStepInputSchema, systemClock } from './step-input';
 
@@ -16,8 +17,7 @@ const deps = {
 const inputSchema = portStepInputSchema.extend({ token: z.string().min(1) });
 
 /** WaitForPortUpdate callback step: stores the task token (never logged) for the webhook to wake. */
-export const handler = async (event: unknown) => {
+export const handler = middy(async (event: unknown) => {
   const input = inputSchema.parse(event);
-  logger.appendKeys({ portRequestId: input.portRequestId });
   return waitForPortUpdate(input, deps);
-};
+}).use(observability(stepPortRequestId));

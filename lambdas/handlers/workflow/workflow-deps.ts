@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { metrics } from '../../adapters/observability/metrics';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
 import { env, loadConfig } from '../../shared/config';
@@ -20,5 +21,6 @@ export function twilioWorkflowDeps() {
     tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
     twilio: new TwilioNodeGateway({ apiBaseUrl: config.TWILIO_API_BASE_URL }),
     clock: systemClock,
+    metrics,
   };
 }

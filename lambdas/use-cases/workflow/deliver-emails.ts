@@ -6,7 +6,8 @@ import {
   type PortRequest,
   withEvent,
 } from '../../domain/port-request';
-import type { Clock, Mailer, PortInRepository } from '../ports';
+import { EmailRejectedError } from '../../shared/errors';
+import type { Clock, Mailer, Metrics, PortInRepository } from '../ports';
 
 /** The template data of a port request: names, numbers and dates, never a PIN or an account number. */
 export function toEmailData(pr: PortRequest): EmailData {
@@ -32,24 +33,50 @@ export function toEmailData(pr: PortRequest): EmailData {
 
 /**
  * DeliverEmails: sends every email the outbox owes, oldest first, marking each sent with its timeline event.
- * An email stays in the outbox until SES took it, so a failure is retried and nothing is lost.
+ * An email stays in the outbox until SES took it, so a failure is retried and nothing is lost. An email SES refuses
+ * for good (EmailRejectedError) is dead-lettered instead: marked so, with its timeline event and a DeadLetters
+ * count for the operations alarm, and the rest of the outbox still goes out.
  */
 export async function deliverEmails(
   input: { accountId: string; portRequestId: string },
-  deps: { repository: PortInRepository; mailer: Mailer; clock: Clock },
-): Promise<{ sent: number }> {
+  deps: { repository: PortInRepository; mailer: Mailer; clock: Clock; metrics: Metrics },
+): Promise<{ sent: number; deadLettered: number }> {
   let sent = 0;
+  let deadLettered = 0;
   for (;;) {
     const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
     if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
-    const pending = pr.outbox.find((e) => !e.sentAt);
-    if (!pending) return { sent };
+    const pending = pr.outbox.find((e) => !e.sentAt && !e.deadLetteredAt);
+    if (!pending) return { sent, deadLettered };
     const email = renderEmail(pending.template, toEmailData(pr));
-    const { messageId } = await deps.mailer.send({
-      to: pr.notificationEmails,
-      ...email,
-      tags: { template: pending.template },
-    });
+    let messageId: string;
+    try {
+      ({ messageId } = await deps.mailer.send({
+        to: pr.notificationEmails,
+        ...email,
+        tags: { template: pending.template },
+      }));
+    } catch (error) {
+      if (!(error instanceof EmailRejectedError)) throw error;
+      const at = deps.clock.now().toISOString();
+      const reason = error.cause instanceof Error ? error.cause.name : error.name;
+      const marked = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
+        const entry = current.outbox.find((e) => e.id === pending.id);
+        if (!entry || entry.sentAt || entry.deadLetteredAt) return undefined;
+        const outbox = current.outbox.map(
+          (e): OutboxEmail => (e.id === pending.id ? { ...e, deadLetteredAt: at, deadLetterReason: reason } : e),
+        );
+        return withEvent(
+          { ...current, outbox },
+          { at, type: 'EMAIL_DEAD_LETTERED', detail: `${pending.template}: ${reason}` },
+        );
+      });
+      if (marked.outbox.find((e) => e.id === pending.id)?.deadLetteredAt === at) {
+        deps.metrics.count('DeadLetters');
+        deadLettered += 1;
+      }
+      continue;
+    }
     const at = deps.clock.now().toISOString();
     await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
       const entry = current.outbox.find((e) => e.id === pending.id);

@@ -36,14 +36,18 @@ export async function importPortedNumbers(
     });
   }
   const done = new Set(toImport.map((n) => n.phoneNumber));
+  let finishedNow = false;
   await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
     const phoneNumbers = current.phoneNumbers.map(
       (n): PortRequestNumber => (done.has(n.phoneNumber) ? { ...n, imported: true } : n),
     );
     let next: PortRequest = { ...current, phoneNumbers };
     if (done.size > 0) next = withEvent(next, { at, type: 'NUMBERS_IMPORTED', detail: [...done].join(', ') });
-    if (!current.outbox.some((e) => e.template === 'PORT_COMPLETED')) next = withEmail(next, 'PORT_COMPLETED', at);
+    finishedNow = !current.outbox.some((e) => e.template === 'PORT_COMPLETED');
+    if (finishedNow) next = withEmail(next, 'PORT_COMPLETED', at);
     return next;
   });
+  // The port is finished (completed at Twilio, its numbers imported) when its "completed" email is first owed.
+  if (finishedNow) deps.metrics.count('PortsCompleted');
   return { imported: [...done] };
 }

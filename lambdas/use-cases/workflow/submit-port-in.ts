@@ -2,7 +2,14 @@ import { type PortRequest, withEmail, withEvent, withStatus } from '../../domain
 import { isTerminal, mapTwilioRequestStatus } from '../../domain/port-status';
 import { PortInRejectedError, TwilioRequestError } from '../../shared/errors';
 import type { PortStepResult } from '../../shared/workflow-contract';
-import type { Clock, PortInRepository, TwilioGateway, TwilioPortInCreateBody, TwilioTokenStore } from '../ports';
+import type {
+  Clock,
+  Metrics,
+  PortInRepository,
+  TwilioGateway,
+  TwilioPortInCreateBody,
+  TwilioTokenStore,
+} from '../ports';
 import { twilioForAccount } from '../twilio-account';
 
 export interface WorkflowDeps {
@@ -10,6 +17,7 @@ export interface WorkflowDeps {
   readonly tokens: TwilioTokenStore;
   readonly twilio: TwilioGateway;
   readonly clock: Clock;
+  readonly metrics: Metrics;
 }
 
 /** The snake_case Port In body Twilio expects, built from our port request. */
@@ -62,6 +70,7 @@ export async function submitPortIn(
     }
     throw error;
   }
+  deps.metrics.count('PortsSubmitted');
   await deps.repository.putTwilioPortInLookup(input.accountId, created.sid, input.portRequestId);
   const at = deps.clock.now().toISOString();
   const updated = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {

@@ -1,5 +1,6 @@
 import {
   applyTwilioSnapshot,
+  coveredWebhookSince,
   type PortRequest,
   type PortRequestNumber,
   type TwilioPortInSnapshot,
@@ -68,6 +69,7 @@ async function resubmit(
         at,
       );
   }
+  deps.metrics.count('PortsSubmitted');
   await deps.repository.putTwilioPortInLookup(pr.accountId, created.sid, pr.portRequestId);
   const resubmitted = new Set(remaining.map((n) => n.phoneNumber));
   return (current) => {
@@ -101,6 +103,7 @@ export async function syncPortStatus(
   if (isTerminal(pr.status)) return { status: pr.status };
   // Wakes recorded from here on are not covered by what this sync reads: the next wait must see them.
   const wakesSeen = pr.wakeCount ?? 0;
+  const webhookSince = coveredWebhookSince(pr, wakesSeen);
 
   const { gateway, accountSid } = await twilioForAccount(input.accountId, deps);
   let apply: (current: PortRequest) => PortRequest;
@@ -126,10 +129,13 @@ export async function syncPortStatus(
     });
   }
 
+  let statusChanged = false;
   const updated = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
+    statusChanged = false;
     if (isTerminal(current.status)) return undefined;
     const { taskToken: _token, ...rest } = current;
     let next = apply(rest as PortRequest);
+    statusChanged = next.status !== current.status;
     if (next.status !== current.status && input.wokenBy === 'poll') {
       next = withEvent(next, { at: startedAt, type: 'POLL_FOUND_CHANGE', status: next.status });
     }
@@ -142,5 +148,15 @@ export async function syncPortStatus(
     next = withReminderIfDue(next, startedAt, input.cadence.reminderIntervalSeconds);
     return { ...next, lastSyncedAt: startedAt, wakesHandled: wakesSeen };
   });
+  /*
+   * WebhookToTransitionLatency: for a sync that changed the port request's status and covered at least one Twilio
+   * webhook (one recorded after the previous sync read the port request and before this one did), the time from
+   * the earliest such webhook's arrival at our webhook handler to this sync's write of the new status. It spans
+   * the wake of the waiting workflow, Step Functions' hand-over, the Twilio read and the write; a status change
+   * no webhook announced (found by a poll) is not measured.
+   */
+  if (statusChanged && webhookSince) {
+    deps.metrics.milliseconds('WebhookToTransitionLatency', deps.clock.now().getTime() - Date.parse(webhookSince));
+  }
   return { status: updated.status };
 }

@@ -1,0 +1,24 @@
+/**
+ * The service's own CloudWatch metrics (Embedded Metric Format on stdout, lambdas/adapters/observability).
+ * Shared by the Lambdas that emit them and lib/constructs/operations.ts that alarms on them, so the two cannot drift.
+ */
+export const METRIC_NAMESPACE = 'RingTonic/PortIn';
+
+/** The Powertools service name: the `service` key of every log line and the one dimension of every metric. */
+export const SERVICE_NAME = 'port-in';
+
+export const MetricNames = {
+  /** A Port In request was created at Twilio (first submission or a corrected resubmission). */
+  PortsSubmitted: 'PortsSubmitted',
+  /** A port finished: COMPLETED at Twilio and every ported number imported. */
+  PortsCompleted: 'PortsCompleted',
+  /** The service could not submit a port (MarkFailed). */
+  PortsFailed: 'PortsFailed',
+  /** Something the service accepted but cannot act on was set aside: an email SES refused, an unknown webhook. */
+  DeadLetters: 'DeadLetters',
+  /** Milliseconds from a Twilio webhook's arrival to the sync that applied the status change it announced. */
+  WebhookToTransitionLatency: 'WebhookToTransitionLatency',
+} as const;
+
+export type CountMetricName = Exclude<keyof typeof MetricNames, 'WebhookToTransitionLatency'>;
+export type LatencyMetricName = 'WebhookToTransitionLatency';
