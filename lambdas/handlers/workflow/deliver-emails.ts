@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { SesMailer } from '../../adapters/ses/ses-mailer';
 import { env, loadConfig } from '../../shared/config';

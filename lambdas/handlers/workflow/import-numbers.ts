@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { importPortedNumbers } from '../../use-cases/workflow/import-numbers';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
@@ -8,8 +8,8 @@ import { portStepInputSchema, systemClock } from './step-input';
 const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
 const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock };
 
-const inputSchema = portStepInputSchema.extend({
-  error: z.object({ Error: z.string().optional() }).passthrough().optional(),
+const inputSchema = z.extend(portStepInputSchema, {
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()) })),
 });
 
 /** MarkFailed step: the port could not be submitted. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
@@ -13,7 +13,7 @@ const deps = {
   clock: systemClock,
 };
 
-const inputSchema = portStepInputSchema.extend({ token: z.string().min(1) });
+const inputSchema = z.extend(portStepInputSchema, { token: z.string().check(z.minLength(1)) });
 
 /** WaitForPortUpdate callback step: stores the task token (never logged) for the webhook to wake. */
 export const handler = async (event: unknown) => {
