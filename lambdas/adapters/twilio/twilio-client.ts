@@ -7,8 +7,12 @@ import { isValidPathParam } from 'twilio/lib/base/utility';
 import Version from 'twilio/lib/base/Version';
 import type V2010 from 'twilio/lib/rest/api/V2010';
 import { IncomingPhoneNumberListInstance } from 'twilio/lib/rest/api/v2010/account/incomingPhoneNumber';
-import type NumbersBase from 'twilio/lib/rest/NumbersBase';
-import NumbersV1 from 'twilio/lib/rest/numbers/V1';
+import type NumbersV1 from 'twilio/lib/rest/numbers/V1';
+import { PortingAllPortInListInstance } from 'twilio/lib/rest/numbers/v1/portingAllPortIn';
+import { PortingPortabilityListInstance } from 'twilio/lib/rest/numbers/v1/portingPortability';
+import { PortingPortInListInstance } from 'twilio/lib/rest/numbers/v1/portingPortIn';
+import { PortingPortInPhoneNumberListInstance } from 'twilio/lib/rest/numbers/v1/portingPortInPhoneNumber';
+import { PortingWebhookConfigurationListInstance } from 'twilio/lib/rest/numbers/v1/portingWebhookConfiguration';
 
 type RequestOptions<TData> = RequestClient.RequestOptions<TData>;
 
@@ -30,6 +34,51 @@ class RedirectingRequestClient extends RequestClient {
 
   override request<TData>(opts: RequestOptions<TData>) {
     return super.request<TData>({ ...opts, uri: rewriteTwilioUri(opts.uri, this.apiBaseUrl) });
+  }
+}
+
+/**
+ * Numbers v1 with only its porting resources, as twilio-node's NumbersV1 builds them (which would also load the
+ * verification, eligibility and sender-id resources). The list instances only use the Version part of NumbersV1.
+ */
+class PortingV1 extends Version {
+  private _portingPortIns?: PortingPortInListInstance;
+  private _portingAllPortIns?: PortingAllPortInListInstance;
+  private _portingPortInPhoneNumber?: PortingPortInPhoneNumberListInstance;
+  private _portingPortabilities?: PortingPortabilityListInstance;
+  private _portingWebhookConfigurations?: PortingWebhookConfigurationListInstance;
+
+  constructor(domain: Domain) {
+    super(domain, 'v1');
+  }
+
+  private get asV1(): NumbersV1 {
+    return this as unknown as NumbersV1;
+  }
+
+  get portingPortIns(): PortingPortInListInstance {
+    this._portingPortIns ??= PortingPortInListInstance(this.asV1);
+    return this._portingPortIns;
+  }
+
+  get portingAllPortIns(): PortingAllPortInListInstance {
+    this._portingAllPortIns ??= PortingAllPortInListInstance(this.asV1);
+    return this._portingAllPortIns;
+  }
+
+  get portingPortInPhoneNumber(): PortingPortInPhoneNumberListInstance {
+    this._portingPortInPhoneNumber ??= PortingPortInPhoneNumberListInstance(this.asV1);
+    return this._portingPortInPhoneNumber;
+  }
+
+  get portingPortabilities(): PortingPortabilityListInstance {
+    this._portingPortabilities ??= PortingPortabilityListInstance(this.asV1);
+    return this._portingPortabilities;
+  }
+
+  get portingWebhookConfigurations(): PortingWebhookConfigurationListInstance {
+    this._portingWebhookConfigurations ??= PortingWebhookConfigurationListInstance(this.asV1);
+    return this._portingWebhookConfigurations;
   }
 }
 
@@ -79,13 +128,12 @@ class Api2010 extends Version {
 
 /** twilio-node's base client with the two Twilio products the service talks to, built as the full client does. */
 export class TwilioClient extends Client {
-  readonly numbers: { readonly v1: NumbersV1 };
+  readonly numbers: { readonly v1: PortingV1 };
   readonly api: { readonly v2010: Api2010 };
 
   constructor(accountSid: string, authToken: string, opts: ClientOpts) {
     super(accountSid, authToken, opts);
-    // NumbersV1 only needs the Domain part of NumbersBase (its base URL and request()).
-    this.numbers = { v1: new NumbersV1(new Domain(this, 'https://numbers.twilio.com') as NumbersBase) };
+    this.numbers = { v1: new PortingV1(new Domain(this, 'https://numbers.twilio.com')) };
     this.api = { v2010: new Api2010(new Domain(this, 'https://api.twilio.com')) };
   }
 }
