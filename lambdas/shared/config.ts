@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 /** Reads the Lambda's configuration once, at cold start: a missing or bad variable fails with its name. */
-export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function loadConfig<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -10,21 +11,22 @@ export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEn
   return result.data;
 }
 
-const seconds = z.coerce.number().int().min(1).max(2_147_483);
+const seconds = z.coerce.number().check(z.int(), z.gte(1), z.lte(2_147_483));
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** Environment variables shared by the handlers; each handler's schema picks what it needs. */
 export const env = {
-  TABLE_NAME: z.string().min(1),
-  TWILIO_SECRET_PREFIX: z.string().min(1),
+  TABLE_NAME: nonEmpty(),
+  TWILIO_SECRET_PREFIX: nonEmpty(),
   /** Only set locally: where the Twilio simulator listens instead of *.twilio.com. */
-  TWILIO_API_BASE_URL: z.string().url().optional(),
-  PUBLIC_BASE_URL: z.string().url(),
-  STATE_MACHINE_ARN: z.string().min(1),
-  CALL_ROUTER_URL: z.string().url(),
-  SENDER_EMAIL: z.string().email(),
-  SES_CONFIGURATION_SET: z.string().optional(),
+  TWILIO_API_BASE_URL: z.optional(z.url()),
+  PUBLIC_BASE_URL: z.url(),
+  STATE_MACHINE_ARN: nonEmpty(),
+  CALL_ROUTER_URL: z.url(),
+  SENDER_EMAIL: z.email(),
+  SES_CONFIGURATION_SET: z.optional(z.string()),
   POLL_INTERVAL_SECONDS: seconds,
   REMINDER_INTERVAL_SECONDS: seconds,
   /** A port open longer than this raises the operations alarm (set by the CDK app; 45 days when absent). */
-  PORT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(45),
+  PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

@@ -1,8 +1,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { type FieldError, HttpProblem } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import '../../shared/zod-locale';
 
 /** Bodies above this are refused with 413 before parsing (documents carry at most 5 MB of base64). */
 export const MAX_JSON_BODY_BYTES = 7 * 1024 * 1024;
@@ -80,7 +81,7 @@ export function toFieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''):
 }
 
 /** Parses and validates a JSON body: 415 for another content type, 413 when too large, 400 naming each bad field. */
-export function parseJsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+export function parseJsonBody<T extends z.ZodMiniType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
   // Header names arrive in the client's own case; the media type is compared exactly, parameters aside.
   const contentType = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
@@ -107,7 +108,7 @@ export function parseJsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, 
 }
 
 /** Validates one of the request's parameters (path, query, header) with a schema; 400 names it. */
-export function parseParam<T extends z.ZodType>(name: string, value: unknown, schema: T): z.infer<T> {
+export function parseParam<T extends z.ZodMiniType>(name: string, value: unknown, schema: T): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new HttpProblem(400, 'Bad Request', `Invalid ${name}.`, toFieldErrors(result.error.issues, name));

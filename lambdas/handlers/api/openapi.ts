@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RESPONSE_COMPONENTS } from './response-schemas';
 import {
   accountIdSchema,
@@ -28,12 +28,11 @@ type ResponseId = keyof typeof RESPONSE_COMPONENTS;
 const twilioPortingEventSchema = z
   .looseObject({
     port_in_request_sid: z
-      .string()
-      .optional()
-      .meta({ description: 'The Port In request (KW…) the event is about; `PortInRequestSid` is read too.' }),
-    status: z.string().optional(),
+      .optional(z.string())
+      .check(z.meta({ description: 'The Port In request (KW…) the event is about; `PortInRequestSid` is read too.' })),
+    status: z.optional(z.string()),
   })
-  .meta({ description: "Twilio's porting event; form-encoded or JSON, as Twilio sends it." });
+  .check(z.meta({ description: "Twilio's porting event; form-encoded or JSON, as Twilio sends it." }));
 
 /** The request bodies, by component name. */
 const REQUEST_COMPONENTS = {
@@ -45,7 +44,7 @@ const REQUEST_COMPONENTS = {
   PortCorrectionRequest: portCorrectionSchema,
   ImportNumbersRequest: importNumbersSchema,
   TwilioPortingEvent: twilioPortingEventSchema,
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.ZodMiniType>;
 type RequestId = keyof typeof REQUEST_COMPONENTS;
 
 const COMPONENT_REF = '#/components/schemas/';
@@ -55,7 +54,7 @@ const ref = (id: string) => ({ $ref: `${COMPONENT_REF}${id}` });
  * Converts schemas to JSON Schema 2020-12 components that point at each other by `$ref`. Requests are converted as
  * input (defaults optional, coercions as sent), answers as output.
  */
-function toComponents(schemas: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonObject> {
+function toComponents(schemas: Record<string, z.ZodMiniType>, io: 'input' | 'output'): Record<string, JsonObject> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
   const { schemas: converted } = z.toJSONSchema(registry, {
@@ -75,7 +74,7 @@ function toComponents(schemas: Record<string, z.ZodType>, io: 'input' | 'output'
 }
 
 /** A standalone JSON Schema for a parameter, without the `$schema` stamp. */
-function parameterSchema(schema: z.ZodType): JsonObject {
+function parameterSchema(schema: z.ZodMiniType): JsonObject {
   const { $schema: _s, ...body } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as JsonObject;
   return body;
 }

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { observability, pathPortRequestId } from '../../adapters/observability/middleware';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';

@@ -1,75 +1,76 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PortRequestStatuses } from '../../domain/port-status';
+import '../../shared/zod-locale';
 
 /** `{accountId}`: the Ring Tonic customer account. */
-export const accountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 of A-Za-z0-9_-');
-export const resourceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'malformed id');
+export const accountIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 of A-Za-z0-9_-'));
+export const resourceIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'malformed id'));
 
 export const twilioConnectionSchema = z.strictObject({
-  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits'),
-  authToken: z.string().min(16).max(128),
+  accountSid: z.string().check(z.regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')),
+  authToken: z.string().check(z.minLength(16), z.maxLength(128)),
 });
 
+/** Up to `max` characters (a phone number as sent: `max(40)`). */
+const upTo = (max: number) => z.string().check(z.maxLength(max));
+/** An array of `min` to `max` items. */
+const arrayOf = <T extends z.ZodMiniType>(item: T, min: number, max: number) =>
+  z.array(item).check(z.minLength(min), z.maxLength(max));
+const pinSchema = () => z.string().check(z.regex(/^[0-9A-Za-z]{1,15}$/));
+
 export const portabilityCheckSchema = z.strictObject({
-  phoneNumbers: z.array(z.string().max(40)).min(1).max(1000),
+  phoneNumbers: arrayOf(upTo(40), 1, 1000),
 });
 
 const phoneEntry = z.union([
-  z.string().max(40),
+  upTo(40),
   z.strictObject({
-    phoneNumber: z.string().max(40),
-    pin: z
-      .string()
-      .regex(/^[0-9A-Za-z]{1,15}$/)
-      .optional(),
+    phoneNumber: upTo(40),
+    pin: z.optional(pinSchema()),
   }),
 ]);
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 export const losingCarrierSchema = z.strictObject({
   name: text(100),
-  customerType: z.enum(['Business', 'Individual']).optional(),
+  customerType: z.optional(z.enum(['Business', 'Individual'])),
   customerName: text(200),
-  accountNumber: text(64).optional(),
-  accountTelephoneNumber: text(40).optional(),
-  pin: z
-    .string()
-    .regex(/^[0-9A-Za-z]{1,15}$/)
-    .optional(),
+  accountNumber: z.optional(text(64)),
+  accountTelephoneNumber: z.optional(text(40)),
+  pin: z.optional(pinSchema()),
   authorizedRepresentative: text(200),
-  authorizedRepresentativeEmail: z.string().email().max(254),
+  authorizedRepresentativeEmail: z.email().check(z.maxLength(254)),
   address: z.strictObject({
     street: text(200),
-    street2: text(200).optional(),
+    street2: z.optional(text(200)),
     city: text(100),
-    state: z.string().regex(/^[A-Z]{2}$/, 'two-letter state code'),
-    zip: z.string().regex(/^\d{5}(-\d{4})?$/, 'ZIP or ZIP+4'),
+    state: z.string().check(z.regex(/^[A-Z]{2}$/, 'two-letter state code')),
+    zip: z.string().check(z.regex(/^\d{5}(-\d{4})?$/, 'ZIP or ZIP+4')),
     country: z.literal('US'),
   }),
-  utilityBillDocumentSid: z
-    .string()
-    .regex(/^RD[0-9a-fA-F]{32}$/, 'must be a Twilio document sid (RD…)')
-    .optional(),
-  phoneNumbers: z.array(phoneEntry).min(1).max(5000),
+  utilityBillDocumentSid: z.optional(
+    z.string().check(z.regex(/^RD[0-9a-fA-F]{32}$/, 'must be a Twilio document sid (RD…)')),
+  ),
+  phoneNumbers: arrayOf(phoneEntry, 1, 5000),
 });
 
 export const portOrderSchema = z.strictObject({
-  losingCarriers: z.array(losingCarrierSchema).min(1).max(50),
-  targetPortInDate: z.iso.date().optional(),
-  notificationEmails: z.array(z.string().email().max(254)).min(1).max(10),
+  losingCarriers: arrayOf(losingCarrierSchema, 1, 50),
+  targetPortInDate: z.optional(z.iso.date()),
+  notificationEmails: arrayOf(z.email().check(z.maxLength(254)), 1, 10),
   attestations: z.strictObject({
     currentServiceActiveAndPaid: z.literal(true, { error: 'must be true' }),
     keepCurrentServiceUntilComplete: z.literal(true, { error: 'must be true' }),
   }),
 });
 
-export const idempotencyKeySchema = z.string().min(1).max(128);
+export const idempotencyKeySchema = z.string().check(z.minLength(1), z.maxLength(128));
 
 export const listPortRequestsQuerySchema = z.strictObject({
-  status: z.enum(PortRequestStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(512).optional(),
+  status: z.optional(z.enum(PortRequestStatuses)),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(upTo(512)),
 });
 
 /**
@@ -88,27 +89,23 @@ function isBase64(value: string): boolean {
 
 /** POST documents: a utility bill, at most 5 MB once decoded (checked by the use case: 413). */
 export const documentUploadSchema = z.strictObject({
-  fileName: z.string().trim().min(1).max(200),
+  fileName: text(200),
   contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg']),
-  contentBase64: z.string().min(1).refine(isBase64, 'must be base64'),
+  contentBase64: z.string().check(z.minLength(1), z.refine(isBase64, 'must be base64')),
 });
 
 /** POST corrections: any losing-carrier field, PINs, a new utility bill; at least one. */
-export const portCorrectionSchema = losingCarrierSchema
-  .omit({ phoneNumbers: true })
-  .partial()
-  .extend({
-    phoneNumbers: z
-      .array(z.strictObject({ phoneNumber: z.string().max(40), pin: z.string().regex(/^[0-9A-Za-z]{1,15}$/) }))
-      .min(1)
-      .max(1000)
-      .optional(),
+export const portCorrectionSchema = z
+  .extend(z.partial(z.omit(losingCarrierSchema, { phoneNumbers: true })), {
+    phoneNumbers: z.optional(arrayOf(z.strictObject({ phoneNumber: upTo(40), pin: pinSchema() }), 1, 1000)),
   })
-  .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'send at least one field to correct',
-  });
+  .check(
+    z.refine((body) => Object.values(body).some((value) => value !== undefined), {
+      message: 'send at least one field to correct',
+    }),
+  );
 
 /** POST imports: the numbers of the Twilio account to bring into Ring Tonic. */
 export const importNumbersSchema = z.strictObject({
-  phoneNumbers: z.array(z.string().max(40)).min(1).max(1000),
+  phoneNumbers: arrayOf(upTo(40), 1, 1000),
 });

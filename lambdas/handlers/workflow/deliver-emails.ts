@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
 import { observability, stepPortRequestId } from '../../adapters/observability/middleware';

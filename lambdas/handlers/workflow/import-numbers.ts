@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
 import { importPortedNumbers } from '../../use-cases/workflow/import-numbers';

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
 import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
@@ -11,8 +11,8 @@ import { portStepInputSchema, systemClock } from './step-input';
 const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
 const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock, metrics };
 
-const inputSchema = portStepInputSchema.extend({
-  error: z.object({ Error: z.string().optional() }).passthrough().optional(),
+const inputSchema = z.extend(portStepInputSchema, {
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()) })),
 });
 
 /** MarkFailed step: the port could not be submitted. */

@@ -1,9 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../shared/zod-locale';
 
 /** What every workflow step gets from the state machine. */
 export const portStepInputSchema = z.object({
-  accountId: z.string().min(1),
-  portRequestId: z.string().min(1),
+  accountId: z.string().check(z.minLength(1)),
+  portRequestId: z.string().check(z.minLength(1)),
 });
 
 export const systemClock = { now: () => new Date() };

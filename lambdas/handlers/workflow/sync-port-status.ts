@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
 import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
@@ -9,10 +9,10 @@ import { twilioWorkflowDeps } from './workflow-deps';
 const config = loadConfig(z.object({ PORT_MAX_AGE_DAYS: env.PORT_MAX_AGE_DAYS }));
 const deps = { ...twilioWorkflowDeps(), maxAgeDays: config.PORT_MAX_AGE_DAYS };
 
-const inputSchema = portStepInputSchema.extend({
+const inputSchema = z.extend(portStepInputSchema, {
   cadence: z.object({ pollIntervalSeconds: z.number(), reminderIntervalSeconds: z.number() }),
   // What woke the workflow: the callback's output, or the caught States.Timeout of the poll cadence.
-  wake: z.object({ wokenBy: z.string().optional(), Error: z.string().optional() }).passthrough().optional(),
+  wake: z.optional(z.looseObject({ wokenBy: z.optional(z.string()), Error: z.optional(z.string()) })),
 });
 
 /** SyncPortStatus step: reads Twilio and applies what changed. */

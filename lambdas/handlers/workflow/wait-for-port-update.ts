@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
@@ -14,7 +14,7 @@ const deps = {
   clock: systemClock,
 };
 
-const inputSchema = portStepInputSchema.extend({ token: z.string().min(1) });
+const inputSchema = z.extend(portStepInputSchema, { token: z.string().check(z.minLength(1)) });
 
 /** WaitForPortUpdate callback step: stores the task token (never logged) for the webhook to wake. */
 export const handler = middy(async (event: unknown) => {

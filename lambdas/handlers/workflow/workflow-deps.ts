@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
