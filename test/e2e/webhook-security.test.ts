@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { LocalStack } from '../../local/stack';
+import { eventually } from '../support/eventually';
 import { startTestStack, TestAccount } from '../support/harness';
 
 /** Posts a porting webhook signed the way Twilio signs JSON bodies, with the given token. */
@@ -37,7 +38,18 @@ describe('Twilio webhooks: signatures and token rotation, end to end', () => {
     const bill = await account.connect();
     const [portRequestId] = (await account.order(bill, ['(415) 555-0110'])) as [string];
     const sid = await account.submitted(portRequestId);
-    const before = await account.portRequest(portRequestId);
+    // The workflow settles first (submitted email sent, task token stored): what changes after is the webhooks'.
+    const before = await eventually(
+      async () => {
+        const first = await account.portRequest(portRequestId);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const second = await account.portRequest(portRequestId);
+        const events = await account.events(portRequestId);
+        const settled = first.updatedAt === second.updatedAt && events.some((e) => e.type === 'EMAIL_SENT');
+        return settled ? { ...second, events } : undefined;
+      },
+      { what: 'the workflow to settle after submission' },
+    );
     const event = { event_type: 'PortInCompleted', port_in_request_sid: sid, status: 'Completed' };
 
     const forged = await postWebhook(stack, account.accountId, 'not-the-token-0000', event);
@@ -61,6 +73,7 @@ describe('Twilio webhooks: signatures and token rotation, end to end', () => {
     const after = await account.portRequest(portRequestId);
     expect(after.updatedAt).toBe(before.updatedAt);
     expect(after.status).toBe(before.status);
+    expect(await account.events(portRequestId)).toEqual(before.events);
   }, 30000);
 
   it('accepts webhooks signed with the new token once the connection is rotated, and refuses the old one', async () => {
