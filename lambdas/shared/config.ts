@@ -18,6 +18,8 @@ export const env = {
   TWILIO_SECRET_PREFIX: z.string().min(1),
   /** Only set locally: where the Twilio simulator listens instead of *.twilio.com. */
   TWILIO_API_BASE_URL: z.string().url().optional(),
+  /** How long a Twilio call may take before it fails as transient (ms); the gateway's default when absent. */
+  TWILIO_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).optional(),
   PUBLIC_BASE_URL: z.string().url(),
   STATE_MACHINE_ARN: z.string().min(1),
   CALL_ROUTER_URL: z.string().url(),
