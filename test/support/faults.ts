@@ -115,3 +115,21 @@ export function outcomesOf(history: readonly HistoryEvent[], state: string): str
 export function entriesCount(history: readonly HistoryEvent[], state: string): number {
   return history.filter((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === state).length;
 }
+
+/** How long each attempt of `state` took, from its *Scheduled event to the event that ended it, in ms. */
+export function attemptDurationsMs(history: readonly HistoryEvent[], state: string): number[] {
+  const durations: number[] = [];
+  let current = '?';
+  let scheduledAt: number | undefined;
+  for (const event of history) {
+    const type = event.type ?? '';
+    const at = event.timestamp ? new Date(event.timestamp).getTime() : Number.NaN;
+    if (type.endsWith('StateEntered')) current = event.stateEnteredEventDetails?.name ?? '?';
+    else if (SCHEDULED.has(type)) scheduledAt = current === state ? at : undefined;
+    else if (scheduledAt !== undefined && (SUCCEEDED.has(type) || FAILED.has(type))) {
+      durations.push(at - scheduledAt);
+      scheduledAt = undefined;
+    }
+  }
+  return durations;
+}
