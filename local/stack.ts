@@ -39,7 +39,8 @@ export interface LocalStackOptions {
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
   /**
-   * Where DynamoDB's data and the SES stand-in's record of sent emails are kept; in memory when absent. With data
+   * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails and the Twilio simulator's state
+   * are kept; in memory when absent. With data
    * from an earlier run, the port requests it left open are resumed at start (see local/resume.ts).
    */
   readonly dataDir?: string;
@@ -205,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         autoAdvance: options.simulatorAutoAdvance ?? false,
         ...(options.simulatorStepMs ? { autoAdvanceStepMs: options.simulatorStepMs } : {}),
         logger: (line) => log(`[twilio] ${line}`),
+        ...(options.dataDir ? { stateFile: path.join(options.dataDir, 'twilio-simulator.json') } : {}),
       });
       stops.push(() => simulator.close());
       twilio = simulator;

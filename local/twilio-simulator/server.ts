@@ -4,6 +4,7 @@ import { AutoAdvancer } from './auto-advance';
 import { controlRoutes } from './control-routes';
 import { defaultErrorCode, readBody, SimError, type SimResponse, twilioErrorBody } from './http';
 import { incomingNumbersRoutes } from './incoming-numbers-routes';
+import { StoreFile } from './persistence';
 import { PortInLifecycle } from './port-in-lifecycle';
 import { portingRoutes } from './porting-routes';
 import type { Route, SimulatorParts } from './routing';
@@ -23,6 +24,11 @@ export interface TwilioSimulatorOptions {
   /** Waits before each webhook retry after a failed delivery. Default 250, 1000, 3000 ms. */
   webhookRetryDelaysMs?: readonly number[];
   logger?: (line: string) => void;
+  /**
+   * A JSON file the simulator's accounts and port-ins are loaded from and kept in (written before each change is
+   * answered), so that a restart meets the same Twilio. In memory only when absent.
+   */
+  stateFile?: string;
 }
 
 /** A running simulator. */
@@ -81,6 +87,9 @@ function writeResponse(res: ServerResponse, response: SimResponse): void {
 export async function startTwilioSimulator(options: TwilioSimulatorOptions = {}): Promise<TwilioSimulator> {
   const logger = options.logger ?? (() => {});
   const store = new SimulatorStore();
+  const storeFile = options.stateFile ? new StoreFile(store, options.stateFile) : undefined;
+  // Changes made by timers (auto-advance) are written within this interval; a request's before it is answered.
+  const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
   const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger);
   const lifecycle = new PortInLifecycle(store, webhooks);
   const autoAdvancer = options.autoAdvance
@@ -129,6 +138,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
       }
     }
     logger(`${method} ${url.pathname}${url.search} -> ${response.status}`);
+    if (method !== 'GET') storeFile?.save();
     writeResponse(res, response);
   }
 
@@ -153,6 +163,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   return {
     url,
     close: async () => {
+      clearInterval(saveTimer);
+      storeFile?.save();
       autoAdvancer?.stopAll();
       webhooks.close();
       await new Promise<void>((resolve) => {

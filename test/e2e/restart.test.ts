@@ -183,7 +183,67 @@ describe('restart: the local stack killed mid-port and started again carries eve
       expect.objectContaining({ 'Your numbers are ported: it is now safe to cancel your CallRail service': 1 }),
     );
     workflows.destroy();
-  }, 180_000);
+    await second.kill();
+  }, 300_000);
+
+  it('npm start as is: the Twilio simulator it runs keeps its state in the data dir too', async () => {
+    const ownDataDir = mkdtempSync(path.join(tmpdir(), 'port-in-restart-sim-'));
+    const ownEnv = { ...env, SIM_PORT: String(await freePort()) };
+    delete (ownEnv as Record<string, string | undefined>).TWILIO_URL;
+    try {
+      running = await ChildStack.start(ownEnv, ownDataDir);
+      const first = running;
+      expect(first.info.urls.twilio).toBe(`http://127.0.0.1:${ownEnv.SIM_PORT}`);
+      let workflows = new Workflows(first.stack);
+      const account = new TestAccount(first.stack);
+      const bill = await account.connect();
+      const numbers = [nextNumber(), nextNumber()];
+      const portRequestIds: string[] = [];
+      const sids: string[] = [];
+      for (const number of numbers) {
+        const [portRequestId] = (await account.order(bill, [number])) as [string];
+        portRequestIds.push(portRequestId);
+        sids.push(await account.submitted(portRequestId));
+        await workflows.settled(portRequestId);
+      }
+      await account.setTwilioStatus(sids[1] as string, { status: 'Waiting for Signature' });
+      await account.waitFor(portRequestIds[1] as string, (pr) => pr.status === 'WAITING_FOR_SIGNATURE', 'signature');
+      await workflows.settled(portRequestIds[1] as string);
+      await first.kill();
+      workflows.destroy();
+
+      running = await ChildStack.start(ownEnv, ownDataDir);
+      const second = running;
+      workflows = new Workflows(second.stack);
+      expect([...second.info.resumed].sort()).toEqual([...portRequestIds].sort());
+      // The same Twilio: the account's port-ins, in their statuses.
+      const portIns = await account.sim<SimPortIn[]>(`/_sim/port-ins?accountSid=${account.accountSid}`);
+      expect(portIns.map((p) => [p.sid, p.status])).toEqual([
+        [sids[0], 'In Review'],
+        [sids[1], 'Waiting for Signature'],
+      ]);
+      for (const sid of sids) await account.setTwilioStatus(sid, { status: 'Completed' });
+      for (const [i, portRequestId] of portRequestIds.entries()) {
+        const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
+        expect(done.phoneNumbers.map((n) => [n.phoneNumber, n.status, n.imported])).toEqual([
+          [numbers[i], 'COMPLETED', true],
+        ]);
+        expect((await workflows.ended(portRequestId)).status).toBe('SUCCEEDED');
+      }
+      const inventory = await account.api.get<{ items: Array<{ phoneNumber: string }> }>(`${account.base}/inventory`);
+      expect(inventory.body.items.map((n) => n.phoneNumber).sort()).toEqual([...numbers].sort());
+      const subjects = await eventuallyEmailed(account, 'safe to cancel');
+      expect(countsOf(subjects)).toMatchObject({
+        'Do not cancel your CallRail service yet: your port request is submitted': 2,
+        'Your numbers are ported: it is now safe to cancel your CallRail service': 2,
+      });
+      expect(Object.values(countsOf(subjects)).every((count) => count <= 2)).toBe(true);
+      workflows.destroy();
+    } finally {
+      await running?.kill();
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 /** The account's email subjects, once one containing `text` is there. */

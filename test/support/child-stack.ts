@@ -3,7 +3,6 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { LocalStack } from '../../local/stack';
-import { eventually } from './eventually';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -56,15 +55,17 @@ export class ChildStack {
       exited = code;
     });
     try {
-      const info = await eventually(
-        async () => {
-          if (exited !== undefined) throw new Error(`npm start exited (${exited}): ${output.join('')}`);
-          if (!existsSync(infoFile)) return undefined;
+      const deadline = Date.now() + 120_000;
+      let info: StackInfo | undefined;
+      while (!info) {
+        if (exited !== undefined) throw new Error(`npm start exited (${exited})`);
+        if (Date.now() > deadline) throw new Error('npm start was not up within 120 s');
+        if (existsSync(infoFile)) {
           const parsed = JSON.parse(readFileSync(infoFile, 'utf8')) as StackInfo;
-          return parsed.pid === child.pid ? parsed : undefined;
-        },
-        { what: 'npm start to be up', timeoutMs: 60_000, intervalMs: 200 },
-      );
+          if (parsed.pid === child.pid) info = parsed;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       return new ChildStack(child, info, output);
     } catch (error) {
       child.kill('SIGKILL');
