@@ -107,17 +107,20 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://simulator');
     let response: SimResponse;
+    let delayMs = 0;
     try {
       const body = await readBody(req);
       const { route, params } = matchRoute(routes, method, url.pathname);
       const accountSid = route.authenticated ? authenticate(req.headers.authorization, store) : '';
       const fault = route.operation ? store.takeFault(route.operation) : undefined;
+      // A slow Twilio: the call is carried out now, its answer (or error) sent late.
+      delayMs = fault?.delayMs ?? 0;
       if (fault?.status === 0) {
         // "No answer": hold the request until the client gives up (or close() drops the socket).
         logger(`${method} ${url.pathname} -> (fault: no answer)`);
         return;
       }
-      if (fault) {
+      if (fault?.status !== undefined) {
         throw new SimError(
           fault.status,
           fault.code ?? defaultErrorCode(fault.status),
@@ -139,6 +142,11 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     }
     logger(`${method} ${url.pathname}${url.search} -> ${response.status}`);
     if (method !== 'GET') storeFile?.save();
+    if (delayMs > 0) {
+      logger(`${method} ${url.pathname} answering in ${delayMs} ms (fault)`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (res.destroyed) return;
+    }
     writeResponse(res, response);
   }
 

@@ -21,6 +21,8 @@ import { countsOf, emailsOnce, incomingNumbers, Workflows } from '../support/pat
 const TWILIO_TIMEOUT_MS = 1000;
 /** A Twilio refusal (4xx other than 429) is final; 429, 5xx and no answer (0: a timeout) are transient. */
 const TRANSIENT_STATUSES = [500, 503, 429, 0] as const;
+/** Marks the "answers late" case of the table below (a delayMs fault, no error status). */
+const LATE = -1;
 /** The Retry on TwilioTransientError of the Twilio steps (lib/constructs/workflow.ts onTwilioTransient). */
 const TWILIO_TRANSIENT_MAX_ATTEMPTS = 6;
 const TRANSIENT = 'TwilioTransientError';
@@ -84,21 +86,30 @@ describe('Twilio faults on the local stack', () => {
       { operation: 'listIncomingPhoneNumbers', state: 'ImportNumbers', armed: 'while waiting' },
       { operation: 'updateIncomingPhoneNumber', state: 'ImportNumbers', armed: 'while waiting' },
     ];
-    const table = cases.flatMap((c) =>
-      TRANSIENT_STATUSES.map((status) => ({ ...c, status, answer: answerOf(status) })),
-    );
+    const table = [
+      ...cases.flatMap((c) => TRANSIENT_STATUSES.map((status) => ({ ...c, status, answer: answerOf(status) }))),
+      // A slow Twilio: the call is carried out but answered after the gateway gave up, then retried.
+      ...cases
+        // Not createPortIn, a known gap: Twilio has no idempotency key for it, so a create answered too late is
+        // retried as a second create, which Twilio refuses (the first holds the numbers) and the port ends FAILED.
+        // SubmitPortIn would have to look for the port-in the lost answer created before creating again.
+        .filter((c) => c.operation !== 'createPortIn')
+        .map((c) => ({ ...c, status: LATE, answer: `late (after ${TWILIO_TIMEOUT_MS} ms)` })),
+    ];
 
     it.each(table)('$operation answering $answer twice ($state)', async ({ operation, state, armed, status }) => {
+      const fault =
+        status === LATE ? { operation, delayMs: TWILIO_TIMEOUT_MS + 500, times: 1 } : { operation, status, times: 2 };
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const number = nextNumber();
-      if (armed === 'before the order') await armFault(stack, { operation, status, times: 2 });
+      if (armed === 'before the order') await armFault(stack, fault);
       const [portRequestId] = (await account.order(bill, [number])) as [string];
       const sid = await account.submitted(portRequestId);
       await workflows.settled(portRequestId);
       expect((await account.portRequest(portRequestId)).status).toBe('IN_REVIEW');
 
-      if (armed === 'while waiting') await armFault(stack, { operation, status, times: 2 });
+      if (armed === 'while waiting') await armFault(stack, fault);
       await account.setTwilioStatus(sid, { status: 'Completed', webhook: 'deliver' });
       const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
       expect(done.status).toBe('COMPLETED');
@@ -107,13 +118,13 @@ describe('Twilio faults on the local stack', () => {
       ]);
       expect((await workflows.ended(portRequestId)).status).toBe('SUCCEEDED');
 
-      // Two failed attempts, retried within the same state entry, then one that worked.
+      // The failed attempts (two; one for a late answer), retried within the same state entry, then one that worked.
       const history = await workflows.history(portRequestId);
-      expect(outcomesOf(history, state)).toEqual([TRANSIENT, TRANSIENT, 'ok']);
+      expect(outcomesOf(history, state)).toEqual(status === LATE ? [TRANSIENT, 'ok'] : [TRANSIENT, TRANSIENT, 'ok']);
       expect(entriesCount(history, state)).toBe(1);
-      if (status === 0) {
+      if (status === 0 || status === LATE) {
         // Each failed attempt waited out the gateway's timeout, no more.
-        for (const ms of attemptDurationsMs(history, state).slice(0, 2)) {
+        for (const ms of attemptDurationsMs(history, state).slice(0, status === LATE ? 1 : 2)) {
           expect(ms).toBeGreaterThanOrEqual(TWILIO_TIMEOUT_MS - 50);
           expect(ms).toBeLessThan(TWILIO_TIMEOUT_MS + 5000);
         }

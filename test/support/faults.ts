@@ -18,10 +18,14 @@ export type SimOperation =
   | 'listIncomingPhoneNumbers'
   | 'updateIncomingPhoneNumber';
 
-/** A fault: the next `times` calls of `operation` (from any account) answer `status` (0: no answer at all). */
+/**
+ * A fault: the next `times` calls of `operation` (from any account) answer `status` (0: no answer at all), or, with
+ * `delayMs`, answer that late (carried out at once, answered after the delay: a slow Twilio).
+ */
 export interface Fault {
   readonly operation: SimOperation;
-  readonly status: number;
+  readonly status?: number;
+  readonly delayMs?: number;
   readonly times: number;
   /** Twilio's error code in the answer (default: the simulator's for the status). */
   readonly code?: number;
