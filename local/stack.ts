@@ -1,5 +1,6 @@
 import './polyfills';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,7 +9,9 @@ import { routesFromTemplate, startApiGateway } from './api-gateway';
 import { resolveIntrinsics } from './cloudformation/resolve';
 import { synthesizePortInTemplate } from './cloudformation/synthesize';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
+import { resumeOpenPorts } from './resume';
 import { startSecretsManager } from './secrets-manager';
+import { startSes } from './ses';
 import { startStepFunctions } from './stepfunctions';
 import { startTwilioSimulator } from './twilio-simulator';
 
@@ -35,6 +38,19 @@ export interface LocalStackOptions {
   readonly callRouterUrl?: string;
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
+  /**
+   * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails and the Twilio simulator's state
+   * are kept; in memory when absent. With data
+   * from an earlier run, the port requests it left open are resumed at start (see local/resume.ts).
+   */
+  readonly dataDir?: string;
+  /**
+   * Use a Twilio simulator that is already running (an outside service that outlives this stack) instead of
+   * starting one; the simulator options are then ignored.
+   */
+  readonly twilioUrl?: string;
+  /** How long the Lambdas wait for a Twilio answer (TWILIO_TIMEOUT_MS); the function default when absent. */
+  readonly twilioTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -49,8 +65,28 @@ export interface LocalStack {
   };
   readonly stateMachineArn: string;
   readonly tableName: string;
+  /** The port requests whose executions were started again at start, from the data an earlier run left. */
+  readonly resumed: readonly string[];
+  /** Faults of the SES stand-in. */
+  readonly ses: { throttleSendEmail(times: number): void; readonly throttledCount: number };
+  /** Faults of the Lambda runner. */
+  readonly lambdaFaults: LambdaFaults;
   stop(): Promise<void>;
 }
+
+/** Makes the local Lambda runner fail functions, as a bug or a dependency's hiccup would. */
+export interface LambdaFaults {
+  /**
+   * The next `times` invocations of the function whose logical id contains `functionName` (e.g.
+   * `SubmitPortInFunction`) throw an unexpected Error before the handler runs.
+   */
+  throwNext(functionName: string, times: number): void;
+  /** Errors thrown so far, by function logical id. */
+  thrown(): Record<string, number>;
+}
+
+/** The name of the errors {@link LambdaFaults} throws (what Step Functions sees as the error). */
+export const INJECTED_LAMBDA_ERROR = 'Error';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -128,33 +164,53 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const template = synthesizePortInTemplate({ workflowTimeoutSeconds: 2_000_000 });
 
     // DynamoDB: dynalite, with the tables the template declares.
-    const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamoDbPath = options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined;
+    if (dynamoDbPath) mkdirSync(dynamoDbPath, { recursive: true });
+    const dynalite = require('dynalite')({
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(dynamoDbPath ? { path: dynamoDbPath } : {}),
+    });
     const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
     stops.push(async () => {
       await drain();
       await closeServer(dynalite);
     });
 
-    // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON).
-    const startSes = require('aws-ses-v2-local').default as (config: {
-      host: string;
-      port: number;
-    }) => Promise<import('node:http').Server>;
-    const sesServer = await startSes({ host, port: options.sesPort ?? 8005 });
-    const sesUrl = `http://${host}:${(sesServer.address() as AddressInfo).port}`;
-    stops.push(() => closeServer(sesServer));
+    // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON) behind a faulting proxy.
+    const ses = await startSes({
+      host,
+      port: options.sesPort ?? 8005,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      log: (line) => log(`[ses] ${line}`),
+    });
+    const sesUrl = ses.url;
+    stops.push(() => ses.close());
 
-    const secrets = await startSecretsManager({ port: options.secretsManagerPort ?? 0, host, region: LOCAL_REGION });
+    const secrets = await startSecretsManager({
+      port: options.secretsManagerPort ?? 0,
+      host,
+      region: LOCAL_REGION,
+      ...(options.dataDir ? { dataFile: path.join(options.dataDir, 'secrets.json') } : {}),
+    });
     stops.push(() => secrets.close());
 
-    const twilio = await startTwilioSimulator({
-      port: options.twilioPort ?? 4010,
-      host,
-      autoAdvance: options.simulatorAutoAdvance ?? false,
-      ...(options.simulatorStepMs ? { autoAdvanceStepMs: options.simulatorStepMs } : {}),
-      logger: (line) => log(`[twilio] ${line}`),
-    });
-    stops.push(() => twilio.close());
+    let twilio: { url: string };
+    if (options.twilioUrl) {
+      twilio = { url: options.twilioUrl.replace(/\/$/, '') };
+    } else {
+      const simulator = await startTwilioSimulator({
+        port: options.twilioPort ?? 4010,
+        host,
+        autoAdvance: options.simulatorAutoAdvance ?? false,
+        ...(options.simulatorStepMs ? { autoAdvanceStepMs: options.simulatorStepMs } : {}),
+        logger: (line) => log(`[twilio] ${line}`),
+        ...(options.dataDir ? { stateFile: path.join(options.dataDir, 'twilio-simulator.json') } : {}),
+      });
+      stops.push(() => simulator.close());
+      twilio = simulator;
+    }
 
     // Names the template's Refs and ARNs resolve to locally.
     const functionArn = (logicalId: string) =>
@@ -193,7 +249,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tables = dynamoTables(template);
     for (const table of tables) {
       const TableName = resolver.ref(table.logicalId);
-      await dynamo.send(new CreateTableCommand({ ...table.createTableInput, TableName }));
+      try {
+        await dynamo.send(new CreateTableCommand({ ...table.createTableInput, TableName }));
+      } catch (error) {
+        // Kept on disk by an earlier run.
+        if ((error as Error).name !== 'ResourceInUseException') throw error;
+      }
       await waitForTableActive(dynamo, TableName);
     }
     dynamo.destroy();
@@ -205,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
       REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
       TWILIO_API_BASE_URL: twilio.url,
+      ...(options.twilioTimeoutMs !== undefined ? { TWILIO_TIMEOUT_MS: String(options.twilioTimeoutMs) } : {}),
       ...(options.callRouterUrl ? { CALL_ROUTER_URL: options.callRouterUrl } : {}),
     };
     const environment: Record<string, string> = {};
@@ -229,9 +291,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers.set(logicalId, module.handler);
       return module.handler;
     };
+    const armedFaults = new Map<string, number>();
+    const thrown: Record<string, number> = {};
+    const lambdaFaults: LambdaFaults = {
+      throwNext(functionName, times) {
+        const matching = functions.filter((f) => f.logicalId.includes(functionName));
+        if (matching.length !== 1) {
+          throw new Error(`${matching.length} functions match ${functionName}: name exactly one`);
+        }
+        armedFaults.set((matching[0] as { logicalId: string }).logicalId, times);
+      },
+      thrown: () => ({ ...thrown }),
+    };
     const invoke = async (logicalId: string, event: unknown): Promise<unknown> => {
       const fn = functions.find((f) => f.logicalId === logicalId);
       const handler = loadHandler(logicalId);
+      const armed = armedFaults.get(logicalId) ?? 0;
+      if (armed > 0) {
+        armedFaults.set(logicalId, armed - 1);
+        thrown[logicalId] = (thrown[logicalId] ?? 0) + 1;
+        log(`[lambda] ${logicalId} throws (fault, ${armed - 1} left)`);
+        throw new Error(`Injected failure of ${logicalId}`);
+      }
       // Lambda passes JSON, not object references: a round trip keeps local behaviour honest.
       const payload = JSON.parse(JSON.stringify(event ?? null));
       const call = handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30));
@@ -292,6 +373,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 
+    // Executions do not outlive the process: start again those of the port requests an earlier run left open.
+    const resumed = await resumeOpenPorts({
+      dynamoDbUrl,
+      stepFunctionsUrl: stepFunctions.url,
+      tableName,
+      stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      cadence: {
+        pollIntervalSeconds: Number(environment.POLL_INTERVAL_SECONDS),
+        reminderIntervalSeconds: Number(environment.REMINDER_INTERVAL_SECONDS),
+      },
+    });
+    if (resumed.length > 0) log(`[resume] started the executions of ${resumed.length} open port requests again`);
+
     return {
       urls: {
         api: apiUrl,
@@ -303,6 +399,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
       tableName,
+      resumed,
+      ses,
+      lambdaFaults,
       stop,
     };
   } catch (error) {

@@ -1,4 +1,6 @@
 import './polyfills';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalStack } from './stack';
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -9,9 +11,24 @@ function numberFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Where the data lives: DATA_DIR, `.local-data/` by default (gitignored), or in memory with DATA_DIR=memory.
+ */
+function dataDirFromEnv(): string | undefined {
+  const raw = process.env.DATA_DIR;
+  if (raw === 'memory') return undefined;
+  return path.resolve(raw === undefined || raw === '' ? path.join(__dirname, '..', '.local-data') : raw);
+}
+
 /** `npm start`: the whole service on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
+  const dataDir = dataDirFromEnv();
   const stack = await startLocalStack({
+    ...(dataDir ? { dataDir } : {}),
+    ...(process.env.TWILIO_URL ? { twilioUrl: process.env.TWILIO_URL } : {}),
+    ...(process.env.TWILIO_TIMEOUT_MS ? { twilioTimeoutMs: numberFromEnv('TWILIO_TIMEOUT_MS', 10_000) } : {}),
+    ...(process.env.RETRY_INTERVAL_SCALE ? { retryIntervalScale: numberFromEnv('RETRY_INTERVAL_SCALE', 1) } : {}),
+    ...(process.env.CALL_ROUTER_URL ? { callRouterUrl: process.env.CALL_ROUTER_URL } : {}),
     apiPort: numberFromEnv('PORT', 3000),
     twilioPort: numberFromEnv('SIM_PORT', 4010),
     sesPort: numberFromEnv('SES_PORT', 8005),
@@ -32,7 +49,25 @@ async function main(): Promise<void> {
   Step Functions endpoint:   ${stack.urls.stepFunctions}
   DynamoDB (dynalite):       ${stack.urls.dynamoDb}   table ${stack.tableName}
   Secrets Manager stand-in:  ${stack.urls.secretsManager}
+  Data:                      ${dataDir ?? 'in memory'}${stack.resumed.length > 0 ? `   (resumed ${stack.resumed.length} open port requests)` : ''}
 Ctrl-C stops everything.`);
+  if (dataDir) {
+    // For tools and tests that start this as a child process.
+    writeFileSync(
+      path.join(dataDir, 'stack.json'),
+      JSON.stringify(
+        {
+          pid: process.pid,
+          urls: stack.urls,
+          tableName: stack.tableName,
+          stateMachineArn: stack.stateMachineArn,
+          resumed: stack.resumed,
+        },
+        null,
+        2,
+      ),
+    );
+  }
 
   let stopping = false;
   const shutdown = async () => {

@@ -20,6 +20,8 @@ export const env = {
   TWILIO_SECRET_PREFIX: nonEmpty(),
   /** Only set locally: where the Twilio simulator listens instead of *.twilio.com. */
   TWILIO_API_BASE_URL: z.optional(z.url()),
+  /** How long a Twilio call may take before it fails as transient (ms); the gateway's default when absent. */
+  TWILIO_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.gte(50), z.lte(60_000))),
   PUBLIC_BASE_URL: z.url(),
   STATE_MACHINE_ARN: nonEmpty(),
   CALL_ROUTER_URL: z.url(),

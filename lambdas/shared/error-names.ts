@@ -22,3 +22,16 @@ export const LambdaServiceErrorNames = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * Errors a workflow step throws that retrying cannot fix: matched, with MaxAttempts 0, ahead of the retrier of
+ * unexpected errors (States.TaskFailed would match them too, and Step Functions uses the first retrier that
+ * matches).
+ */
+export const NotRetriedErrorNames = [WorkflowErrorNames.PortInRejected] as const;
+
+/**
+ * What the last retrier of every workflow step matches: any other failure of the task (a bug, a DynamoDB hiccup,
+ * a Lambda runtime error), not States.Timeout.
+ */
+export const UnexpectedTaskErrorName = 'States.TaskFailed';

@@ -5,7 +5,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { LambdaServiceErrorNames, WorkflowErrorNames } from '../../lambdas/shared/error-names';
+import {
+  LambdaServiceErrorNames,
+  NotRetriedErrorNames,
+  UnexpectedTaskErrorName,
+  WorkflowErrorNames,
+} from '../../lambdas/shared/error-names';
 import type { PortInNotifications } from './notifications';
 import type { TwilioSecrets } from './secrets';
 import { ServiceFunction } from './service-function';
@@ -184,6 +189,20 @@ export class PortWorkflow extends Construct {
       jitterStrategy: sfn.JitterType.FULL,
     };
 
+    // Step Functions tries a state's retriers in order and uses the first that matches: the named errors above come
+    // first, then the errors no retry can fix (MaxAttempts 0, so States.TaskFailed below does not catch them), then
+    // anything else a step throws (a bug, a DynamoDB hiccup), retried a few times before the state's Catch.
+    const notRetried: sfn.RetryProps = { errors: [...NotRetriedErrorNames], maxAttempts: 0 };
+    const onUnexpectedError: sfn.RetryProps = {
+      errors: [UnexpectedTaskErrorName],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 3,
+      maxDelay: Duration.seconds(30),
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+    const lastRetries = [onConcurrentUpdate, onLambdaServiceError, notRetried, onUnexpectedError];
+
     /**
      * A request-response Lambda step: Resource is the function ARN, the whole state is the payload and the
      * function's return value lands at `resultPath`. The task times out a little after the function would.
@@ -202,7 +221,7 @@ export class PortWorkflow extends Construct {
         resultPath,
         taskTimeout: sfn.Timeout.duration(fn.timeout ? fn.timeout.plus(Duration.seconds(10)) : Duration.minutes(1)),
       });
-      for (const retry of [...retries, onConcurrentUpdate, onLambdaServiceError]) task.addRetry(retry);
+      for (const retry of [...retries, ...lastRetries]) task.addRetry(retry);
       return task;
     };
 
@@ -242,8 +261,8 @@ export class PortWorkflow extends Construct {
       taskTimeout: sfn.Timeout.at('$.cadence.pollIntervalSeconds'),
       retryOnServiceExceptions: false,
     });
-    waitForPortUpdateStep.addRetry(onConcurrentUpdate);
-    waitForPortUpdateStep.addRetry(onLambdaServiceError);
+    // States.TaskFailed does not match the States.Timeout of the poll cadence, caught below.
+    for (const retry of lastRetries) waitForPortUpdateStep.addRetry(retry);
     waitForPortUpdateStep.addCatch(syncPortStatusStep, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.wake' });
 
     const status = '$.sync.status';

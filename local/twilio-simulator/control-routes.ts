@@ -105,13 +105,19 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
     const operation = body.operation as OperationName;
     if (!OPERATIONS.includes(operation)) throw badRequest(`operation must be one of ${OPERATIONS.join(', ')}`);
     const status = body.status;
-    if (typeof status !== 'number' || !(status === 0 || (status >= 400 && status <= 599))) {
-      throw badRequest('status must be 0 (no answer) or an HTTP error status 400..599');
+    const delayMs = body.delayMs;
+    if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0)) {
+      throw badRequest('delayMs must be an integer >= 0');
+    }
+    const statusOk = typeof status === 'number' && (status === 0 || (status >= 400 && status <= 599));
+    if (!statusOk && !(status === undefined && delayMs !== undefined)) {
+      throw badRequest('status must be 0 (no answer) or an HTTP error status 400..599 (or absent, with delayMs)');
     }
     const times = body.times ?? 1;
     if (typeof times !== 'number' || !Number.isInteger(times) || times < 1) throw badRequest('times must be >= 1');
     const fault = {
-      status,
+      status: status as number | undefined,
+      delayMs: delayMs as number | undefined,
       remaining: times,
       code: typeof body.code === 'number' ? body.code : undefined,
       message: typeof body.message === 'string' ? body.message : undefined,

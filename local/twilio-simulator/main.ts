@@ -1,6 +1,6 @@
 import { startTwilioSimulator } from './server';
 
-/** `tsx local/twilio-simulator/main.ts`: the simulator on its own (SIM_PORT or PORT, SIM_AUTO_ADVANCE=1). */
+/** `tsx local/twilio-simulator/main.ts`: the simulator on its own (SIM_PORT or PORT, SIM_AUTO_ADVANCE=1, SIM_STATE_FILE). */
 async function main(): Promise<void> {
   const simulator = await startTwilioSimulator({
     port: Number(process.env.SIM_PORT ?? process.env.PORT ?? 4010),
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
       ? { autoAdvanceStepMs: Number(process.env.SIM_AUTO_ADVANCE_STEP_MS) }
       : {}),
     logger: (line) => console.log(`[twilio-sim] ${line}`),
+    ...(process.env.SIM_STATE_FILE ? { stateFile: process.env.SIM_STATE_FILE } : {}),
   });
   const stop = () => {
     simulator.close().then(

@@ -4,6 +4,7 @@ import { AutoAdvancer } from './auto-advance';
 import { controlRoutes } from './control-routes';
 import { defaultErrorCode, readBody, SimError, type SimResponse, twilioErrorBody } from './http';
 import { incomingNumbersRoutes } from './incoming-numbers-routes';
+import { StoreFile } from './persistence';
 import { PortInLifecycle } from './port-in-lifecycle';
 import { portingRoutes } from './porting-routes';
 import type { Route, SimulatorParts } from './routing';
@@ -23,6 +24,11 @@ export interface TwilioSimulatorOptions {
   /** Waits before each webhook retry after a failed delivery. Default 250, 1000, 3000 ms. */
   webhookRetryDelaysMs?: readonly number[];
   logger?: (line: string) => void;
+  /**
+   * A JSON file the simulator's accounts and port-ins are loaded from and kept in (written before each change is
+   * answered), so that a restart meets the same Twilio. In memory only when absent.
+   */
+  stateFile?: string;
 }
 
 /** A running simulator. */
@@ -81,6 +87,9 @@ function writeResponse(res: ServerResponse, response: SimResponse): void {
 export async function startTwilioSimulator(options: TwilioSimulatorOptions = {}): Promise<TwilioSimulator> {
   const logger = options.logger ?? (() => {});
   const store = new SimulatorStore();
+  const storeFile = options.stateFile ? new StoreFile(store, options.stateFile) : undefined;
+  // Changes made by timers (auto-advance) are written within this interval; a request's before it is answered.
+  const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
   const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger);
   const lifecycle = new PortInLifecycle(store, webhooks);
   const autoAdvancer = options.autoAdvance
@@ -98,17 +107,20 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://simulator');
     let response: SimResponse;
+    let delayMs = 0;
     try {
       const body = await readBody(req);
       const { route, params } = matchRoute(routes, method, url.pathname);
       const accountSid = route.authenticated ? authenticate(req.headers.authorization, store) : '';
       const fault = route.operation ? store.takeFault(route.operation) : undefined;
+      // A slow Twilio: the call is carried out now, its answer (or error) sent late.
+      delayMs = fault?.delayMs ?? 0;
       if (fault?.status === 0) {
         // "No answer": hold the request until the client gives up (or close() drops the socket).
         logger(`${method} ${url.pathname} -> (fault: no answer)`);
         return;
       }
-      if (fault) {
+      if (fault?.status !== undefined) {
         throw new SimError(
           fault.status,
           fault.code ?? defaultErrorCode(fault.status),
@@ -129,6 +141,12 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
       }
     }
     logger(`${method} ${url.pathname}${url.search} -> ${response.status}`);
+    if (method !== 'GET') storeFile?.save();
+    if (delayMs > 0) {
+      logger(`${method} ${url.pathname} answering in ${delayMs} ms (fault)`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (res.destroyed) return;
+    }
     writeResponse(res, response);
   }
 
@@ -153,6 +171,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   return {
     url,
     close: async () => {
+      clearInterval(saveTimer);
+      storeFile?.save();
       autoAdvancer?.stopAll();
       webhooks.close();
       await new Promise<void>((resolve) => {

@@ -123,9 +123,13 @@ export interface Account {
   readonly documents: Map<string, UploadedDocument>;
 }
 
-/** A failure injected by /_sim/faults; status 0 means no answer at all. */
+/**
+ * A failure injected by /_sim/faults: status 0 means no answer at all; an error status answers that error; no
+ * status (with delayMs) handles the call as usual. `delayMs` answers only after that long (a slow Twilio).
+ */
 export interface Fault {
-  status: number;
+  status: number | undefined;
+  delayMs: number | undefined;
   remaining: number;
   code: number | undefined;
   message: string | undefined;

@@ -1,22 +1,46 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LocalStack } from '../../local/stack';
 import { LOCAL_CREDENTIALS } from '../../local/stack';
-import { armFault, entriesCount, outcomesOf, postOrder, type SimOperation } from '../support/faults';
+import { eventually } from '../support/eventually';
+import {
+  armFault,
+  attemptDurationsMs,
+  entriesCount,
+  outcomesOf,
+  postOrder,
+  type SimOperation,
+} from '../support/faults';
 import { CALL_ROUTER_URL, startTestStack, TestAccount } from '../support/harness';
 import { countsOf, emailsOnce, incomingNumbers, Workflows } from '../support/paths';
 
-// Twilio failing on each operation the service calls, on the local stack (issue 5, item 1). Faults in the
-// simulator are global (the next N calls of an operation, from any account), so these tests run one at a time.
-// Not covered here: a "no answer" fault (status 0) waits out the gateway's 10 s Twilio timeout per attempt (too slow
-// for this file), and DeliverEmails cannot be made to fail (aws-ses-v2-local has no fault injection).
+// Twilio, SES and the workflow Lambdas failing, on the local stack (issue 5, item 1). Faults are global (the next N
+// calls of an operation, from any account), so these tests run one at a time. A "no answer" fault (status 0) holds
+// the call until the gateway gives up: TWILIO_TIMEOUT_MS is short here.
 
-/** A Twilio refusal (4xx other than 429) is final; 429, 5xx and no answer are transient (toTwilioError). */
-const TRANSIENT_STATUSES = [500, 503, 429] as const;
+/** How long the Lambdas wait for Twilio in this file (the deployed default is 10 s). */
+const TWILIO_TIMEOUT_MS = 1000;
+/** A Twilio refusal (4xx other than 429) is final; 429, 5xx and no answer (0: a timeout) are transient. */
+const TRANSIENT_STATUSES = [500, 503, 429, 0] as const;
+/** Marks the "answers late" case of the table below (a delayMs fault, no error status). */
+const LATE = -1;
 /** The Retry on TwilioTransientError of the Twilio steps (lib/constructs/workflow.ts onTwilioTransient). */
 const TWILIO_TRANSIENT_MAX_ATTEMPTS = 6;
 const TRANSIENT = 'TwilioTransientError';
 
 type SimPortIn = { sid: string; status: string };
+const answerOf = (status: number) => (status === 0 ? 'nothing (a timeout)' : String(status));
+const API_CASES = TRANSIENT_STATUSES.map((status) => ({ status, answer: answerOf(status) }));
+
+/** Runs an API call; with a "no answer" fault it must last the gateway's timeout, not the API's 29 s. */
+async function timed<T>(status: number, call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const answer = await call();
+  if (status === 0) {
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TWILIO_TIMEOUT_MS - 50);
+    expect(Date.now() - started).toBeLessThan(TWILIO_TIMEOUT_MS + 5000);
+  }
+  return answer;
+}
 type ProblemBody = { type: string; title: string; status: number; detail: string };
 
 let numberSeq = 0;
@@ -29,7 +53,7 @@ describe('Twilio faults on the local stack', () => {
   let workflows: Workflows;
 
   beforeAll(async () => {
-    stack = await startTestStack({ retryIntervalScale: 0.01 });
+    stack = await startTestStack({ retryIntervalScale: 0.01, twilioTimeoutMs: TWILIO_TIMEOUT_MS });
     workflows = new Workflows(stack);
   }, 60000);
 
@@ -62,19 +86,30 @@ describe('Twilio faults on the local stack', () => {
       { operation: 'listIncomingPhoneNumbers', state: 'ImportNumbers', armed: 'while waiting' },
       { operation: 'updateIncomingPhoneNumber', state: 'ImportNumbers', armed: 'while waiting' },
     ];
-    const table = cases.flatMap((c) => TRANSIENT_STATUSES.map((status) => ({ ...c, status })));
+    const table = [
+      ...cases.flatMap((c) => TRANSIENT_STATUSES.map((status) => ({ ...c, status, answer: answerOf(status) }))),
+      // A slow Twilio: the call is carried out but answered after the gateway gave up, then retried.
+      ...cases
+        // Not createPortIn, a known gap: Twilio has no idempotency key for it, so a create answered too late is
+        // retried as a second create, which Twilio refuses (the first holds the numbers) and the port ends FAILED.
+        // SubmitPortIn would have to look for the port-in the lost answer created before creating again.
+        .filter((c) => c.operation !== 'createPortIn')
+        .map((c) => ({ ...c, status: LATE, answer: `late (after ${TWILIO_TIMEOUT_MS} ms)` })),
+    ];
 
-    it.each(table)('$operation answering $status twice ($state)', async ({ operation, state, armed, status }) => {
+    it.each(table)('$operation answering $answer twice ($state)', async ({ operation, state, armed, status }) => {
+      const fault =
+        status === LATE ? { operation, delayMs: TWILIO_TIMEOUT_MS + 500, times: 1 } : { operation, status, times: 2 };
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const number = nextNumber();
-      if (armed === 'before the order') await armFault(stack, { operation, status, times: 2 });
+      if (armed === 'before the order') await armFault(stack, fault);
       const [portRequestId] = (await account.order(bill, [number])) as [string];
       const sid = await account.submitted(portRequestId);
       await workflows.settled(portRequestId);
       expect((await account.portRequest(portRequestId)).status).toBe('IN_REVIEW');
 
-      if (armed === 'while waiting') await armFault(stack, { operation, status, times: 2 });
+      if (armed === 'while waiting') await armFault(stack, fault);
       await account.setTwilioStatus(sid, { status: 'Completed', webhook: 'deliver' });
       const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
       expect(done.status).toBe('COMPLETED');
@@ -83,10 +118,17 @@ describe('Twilio faults on the local stack', () => {
       ]);
       expect((await workflows.ended(portRequestId)).status).toBe('SUCCEEDED');
 
-      // Two failed attempts, retried within the same state entry, then one that worked.
+      // The failed attempts (two; one for a late answer), retried within the same state entry, then one that worked.
       const history = await workflows.history(portRequestId);
-      expect(outcomesOf(history, state)).toEqual([TRANSIENT, TRANSIENT, 'ok']);
+      expect(outcomesOf(history, state)).toEqual(status === LATE ? [TRANSIENT, 'ok'] : [TRANSIENT, TRANSIENT, 'ok']);
       expect(entriesCount(history, state)).toBe(1);
+      if (status === 0 || status === LATE) {
+        // Each failed attempt waited out the gateway's timeout, no more.
+        for (const ms of attemptDurationsMs(history, state).slice(0, status === LATE ? 1 : 2)) {
+          expect(ms).toBeGreaterThanOrEqual(TWILIO_TIMEOUT_MS - 50);
+          expect(ms).toBeLessThan(TWILIO_TIMEOUT_MS + 5000);
+        }
+      }
       for (const other of ['SubmitPortIn', 'SyncPortStatus', 'ImportNumbers'].filter((s) => s !== state)) {
         expect(outcomesOf(history, other)).toEqual(['ok']);
       }
@@ -107,14 +149,14 @@ describe('Twilio faults on the local stack', () => {
   });
 
   describe('API calls: a transient Twilio failure answers 503, stores nothing, and the same call then works', () => {
-    it.each(TRANSIENT_STATUSES)('fetchPortability answering %i during POST port-orders', async (status) => {
+    it.each(API_CASES)('fetchPortability answering $answer during POST port-orders', async ({ status }) => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const key = newKey();
       const number = nextNumber();
       await armFault(stack, { operation: 'fetchPortability', status, times: 1 });
 
-      expectUnavailable(await postOrder(account, bill, [number], key));
+      expectUnavailable(await timed(status, () => postOrder(account, bill, [number], key)));
       const list = await account.api.get<{ items: unknown[] }>(`${account.base}/port-requests`);
       expect(list.body.items).toEqual([]);
 
@@ -126,7 +168,7 @@ describe('Twilio faults on the local stack', () => {
       expect(await workflows.executionsOf(portRequestId)).toHaveLength(1);
     });
 
-    it.each(TRANSIENT_STATUSES)('configureWebhook answering %i during PUT twilio-connection', async (status) => {
+    it.each(API_CASES)('configureWebhook answering $answer during PUT twilio-connection', async ({ status }) => {
       const account = new TestAccount(stack);
       const connect = () =>
         account.api.put(`${account.base}/twilio-connection`, {
@@ -135,7 +177,7 @@ describe('Twilio faults on the local stack', () => {
         });
       await armFault(stack, { operation: 'configureWebhook', status, times: 1 });
 
-      expectUnavailable(await connect());
+      expectUnavailable(await timed(status, connect));
       // Nothing kept: the token is stored only once Twilio took the webhook configuration.
       const secrets = new SecretsManagerClient({
         endpoint: stack.urls.secretsManager,
@@ -169,7 +211,7 @@ describe('Twilio faults on the local stack', () => {
       );
     });
 
-    it.each(TRANSIENT_STATUSES)('uploadDocument answering %i during POST documents', async (status) => {
+    it.each(API_CASES)('uploadDocument answering $answer during POST documents', async ({ status }) => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const upload = () =>
@@ -180,7 +222,7 @@ describe('Twilio faults on the local stack', () => {
         });
       await armFault(stack, { operation: 'uploadDocument', status, times: 1 });
 
-      expectUnavailable(await upload());
+      expectUnavailable(await timed(status, upload));
       const again = await upload();
       expect(again.status).toBe(201);
       expect(again.body.documentSid).toMatch(/^RD[0-9a-f]{32}$/);
@@ -235,6 +277,153 @@ describe('Twilio faults on the local stack', () => {
         'We could not submit your port request: do not cancel your CallRail service',
       ]);
       expect(await portInsOf(account)).toEqual([]);
+    });
+  });
+
+  /**
+   * Completes the port in Twilio and checks it ended once: COMPLETED and imported, one Twilio port-in, each email
+   * once, the number in the inventory once and routed to the call router.
+   */
+  const completeAndCheckOnce = async (account: TestAccount, portRequestId: string, sid: string, number: string) => {
+    await account.setTwilioStatus(sid, { status: 'Completed', webhook: 'deliver' });
+    const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
+    expect(done.status).toBe('COMPLETED');
+    expect(done.phoneNumbers.map((n) => [n.phoneNumber, n.status, n.imported])).toEqual([[number, 'COMPLETED', true]]);
+    expect((await workflows.ended(portRequestId)).status).toBe('SUCCEEDED');
+    expect((await portInsOf(account)).map((p) => p.sid)).toEqual([sid]);
+    const emails = await emailsOnce(account, (e) => e.subject.includes('safe to cancel'), 'the completion email');
+    const counts = countsOf(emails.map((e) => e.subject));
+    expect(Object.entries(counts).filter(([, count]) => count > 1)).toEqual([]);
+    expect(counts).toMatchObject({
+      'Do not cancel your CallRail service yet: your port request is submitted': 1,
+      'Your numbers are ported: it is now safe to cancel your CallRail service': 1,
+    });
+    const imported = (await account.events(portRequestId)).filter((e) => e.type === 'NUMBERS_IMPORTED');
+    expect(imported).toHaveLength(1);
+    const inventory = await account.api.get<{ items: Array<{ phoneNumber: string }> }>(`${account.base}/inventory`);
+    expect(inventory.body.items.map((n) => n.phoneNumber)).toEqual([number]);
+    expect(await incomingNumbers(account)).toEqual([[number, CALL_ROUTER_URL]]);
+  };
+
+  describe('SES throttling: SendEmail answering 429 TooManyRequestsException', () => {
+    /** The SES client's own attempts (lambdas/shared/aws-clients.ts maxAttempts). */
+    const SDK_ATTEMPTS = 3;
+
+    it.each([
+      { throttled: SDK_ATTEMPTS - 1, what: "absorbed by the SDK's own retries", outcomes: ['ok'] },
+      {
+        throttled: SDK_ATTEMPTS,
+        what: 'past the SDK retries: Step Functions retries DeliverEmails',
+        outcomes: ['EmailDeliveryFailedError', 'ok'],
+      },
+      {
+        throttled: 2 * SDK_ATTEMPTS,
+        what: 'twice past the SDK retries: two Step Functions retries',
+        outcomes: ['EmailDeliveryFailedError', 'EmailDeliveryFailedError', 'ok'],
+      },
+    ])('$throttled throttled sends, $what; every email arrives once', async ({ throttled, outcomes }) => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      const number = nextNumber();
+      const throttledBefore = stack.ses.throttledCount;
+      stack.ses.throttleSendEmail(throttled);
+      const [portRequestId] = (await account.order(bill, [number])) as [string];
+      const sid = await account.submitted(portRequestId);
+      await workflows.settled(portRequestId);
+      expect(stack.ses.throttledCount - throttledBefore).toBe(throttled);
+
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, 'DeliverEmails')).toEqual(outcomes);
+      expect(entriesCount(history, 'DeliverEmails')).toBe(1);
+      const sent = (await account.events(portRequestId)).filter((e) => e.type === 'EMAIL_SENT');
+      expect(sent.map((e) => e.detail)).toEqual(['PORT_SUBMITTED']);
+
+      await completeAndCheckOnce(account, portRequestId, sid, number);
+    });
+  });
+
+  describe('a workflow Lambda that throws (a bug, a DynamoDB hiccup) is retried by Step Functions', () => {
+    type Case = { fn: string; state: string; armed: 'before the order' | 'while waiting' };
+    const cases: Case[] = [
+      { fn: 'SubmitPortInFunction', state: 'SubmitPortIn', armed: 'before the order' },
+      { fn: 'DeliverEmailsFunction', state: 'DeliverEmails', armed: 'before the order' },
+      { fn: 'WaitForPortUpdateFunction', state: 'WaitForPortUpdate', armed: 'before the order' },
+      { fn: 'SyncPortStatusFunction', state: 'SyncPortStatus', armed: 'while waiting' },
+      { fn: 'ImportNumbersFunction', state: 'ImportNumbers', armed: 'while waiting' },
+    ];
+
+    it.each(cases)('$state throwing twice ($armed)', async ({ fn, state, armed }) => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      const number = nextNumber();
+      const thrownBefore = Object.values(stack.lambdaFaults.thrown()).reduce((a, b) => a + b, 0);
+      if (armed === 'before the order') stack.lambdaFaults.throwNext(fn, 2);
+      const [portRequestId] = (await account.order(bill, [number])) as [string];
+      const sid = await account.submitted(portRequestId);
+      await workflows.settled(portRequestId);
+      if (armed === 'while waiting') stack.lambdaFaults.throwNext(fn, 2);
+
+      await completeAndCheckOnce(account, portRequestId, sid, number);
+      const thrownAfter = Object.values(stack.lambdaFaults.thrown()).reduce((a, b) => a + b, 0);
+      expect(thrownAfter - thrownBefore).toBe(2);
+
+      // Two failed attempts retried within the state's first entry (States.TaskFailed), then one that worked; the
+      // Catch back to WaitForPortUpdate was not needed.
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, state).slice(0, 3)).toEqual(['Error', 'Error', 'ok']);
+      expect(outcomesOf(history, state).slice(3)).not.toContain('Error');
+      expect(
+        history.some(
+          (e) => e.type?.endsWith('StateEntered') && JSON.parse(e.stateEnteredEventDetails?.input ?? '{}').stepError,
+        ),
+      ).toBe(false);
+      for (const other of ['SubmitPortIn', 'SyncPortStatus', 'ImportNumbers'].filter((s) => s !== state)) {
+        expect([other, outcomesOf(history, other)]).toEqual([other, ['ok']]);
+      }
+    });
+
+    it('MarkFailed throwing twice: the refused port still ends FAILED with one email; the refusal is not retried', async () => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      await armFault(stack, { operation: 'createPortIn', status: 400, code: 22137, times: 1 });
+      stack.lambdaFaults.throwNext('MarkFailedFunction', 2);
+      const [portRequestId] = (await account.order(bill, [nextNumber()])) as [string];
+
+      expect((await workflows.ended(portRequestId, 'FAILED')).status).toBe('FAILED');
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, 'SubmitPortIn')).toEqual(['PortInRejectedError']);
+      expect(outcomesOf(history, 'MarkFailed')).toEqual(['Error', 'Error', 'ok']);
+      expect((await account.portRequest(portRequestId)).status).toBe('FAILED');
+      const emails = await emailsOnce(account, (e) => e.subject.startsWith('We could not submit'), 'PORT_FAILED');
+      expect(emails.map((e) => e.subject)).toEqual([
+        'We could not submit your port request: do not cancel your CallRail service',
+      ]);
+    });
+
+    it('an error past the retries still ends in the Catch: SyncPortStatus throwing 4 times goes back to waiting', async () => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      const number = nextNumber();
+      const [portRequestId] = (await account.order(bill, [number])) as [string];
+      const sid = await account.submitted(portRequestId);
+      await workflows.settled(portRequestId);
+      stack.lambdaFaults.throwNext('SyncPortStatusFunction', 4);
+      await account.setTwilioStatus(sid, { status: 'In Progress', webhook: 'deliver' });
+      // 1 + MaxAttempts 3 failures, then the Catch waits again; the next wake (this webhook) syncs.
+      await eventually(
+        async () => {
+          const outcomes = outcomesOf(await workflows.history(portRequestId), 'SyncPortStatus');
+          return outcomes.length >= 4 ? outcomes : undefined;
+        },
+        { what: 'four SyncPortStatus attempts' },
+      );
+      await workflows.settled(portRequestId);
+      // The webhook's wake is still counted: WaitForPortUpdate lets the next SyncPortStatus run at once.
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, 'SyncPortStatus')).toEqual(['Error', 'Error', 'Error', 'Error', 'ok']);
+      expect(entriesCount(history, 'SyncPortStatus')).toBe(2);
+      expect((await account.portRequest(portRequestId)).status).toBe('SUBMITTED');
+      await completeAndCheckOnce(account, portRequestId, sid, number);
     });
   });
 });

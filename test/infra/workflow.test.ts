@@ -8,7 +8,7 @@ import { logicalIdOf, resolvedDefinition, synthesizeStack } from './synth';
 
 type State = Record<string, unknown> & {
   Type: string;
-  Retry?: Array<{ ErrorEquals: string[] }>;
+  Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
 };
 
@@ -33,6 +33,18 @@ function tasks(): Array<[string, State]> {
 
 function retried(name: string): string[] {
   return (state(name).Retry ?? []).flatMap((r) => r.ErrorEquals);
+}
+
+/**
+ * The retrier Step Functions applies to `error` thrown by a Task state: the first whose ErrorEquals names it, or
+ * holds States.ALL, or States.TaskFailed (which matches every error but States.Timeout). Undefined: not retried.
+ */
+function retrierFor(name: string, error: string) {
+  return (state(name).Retry ?? []).find((r) =>
+    r.ErrorEquals.some(
+      (e) => e === error || e === 'States.ALL' || (e === 'States.TaskFailed' && error !== 'States.Timeout'),
+    ),
+  );
 }
 
 /** Every key anywhere in a JSON value. */
@@ -192,14 +204,40 @@ it('retries with the shared error names: Twilio hiccups, lost races, email failu
       name,
       retried: expect.arrayContaining([WorkflowErrorNames.ConcurrentUpdate, ...LambdaServiceErrorNames]),
     });
-    // A refused port-in must reach MarkFailed at once, not after retries.
-    expect(retried(name)).not.toContain(WorkflowErrorNames.PortInRejected);
+    // A refused port-in must reach MarkFailed at once, not after retries: the first retrier that matches it
+    // allows no attempt (States.TaskFailed, further down, would match it too).
+    expect({ name, retrier: retrierFor(name, WorkflowErrorNames.PortInRejected) }).toEqual({
+      name,
+      retrier: { ErrorEquals: [WorkflowErrorNames.PortInRejected], MaxAttempts: 0 },
+    });
+    // States.ALL would have to come last and would retry the poll's States.Timeout too.
     expect(retried(name)).not.toContain('States.ALL');
   }
   const twilioRetry = (state('SubmitPortIn').Retry ?? []).find((r) =>
     r.ErrorEquals.includes(WorkflowErrorNames.TwilioTransient),
   );
   expect(twilioRetry).toMatchObject({ BackoffRate: 2, MaxAttempts: expect.any(Number) });
+});
+
+it('retries any other failure of every step (a bug, a DynamoDB hiccup) with backoff, last', () => {
+  for (const [name] of tasks()) {
+    for (const error of ['Error', 'TypeError', 'ProvisionedThroughputExceededException', 'Sandbox.Timedout']) {
+      const retrier = retrierFor(name, error);
+      expect({ name, error, retrier }).toEqual({
+        name,
+        error,
+        retrier: expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], BackoffRate: 2 }),
+      });
+      expect(retrier?.MaxAttempts).toBeGreaterThanOrEqual(2);
+    }
+    // Last, so the named retriers above it keep their own backoff and attempts.
+    expect(state(name).Retry?.at(-1)?.ErrorEquals).toEqual(['States.TaskFailed']);
+    expect(retrierFor(name, WorkflowErrorNames.ConcurrentUpdate)?.ErrorEquals).toEqual([
+      WorkflowErrorNames.ConcurrentUpdate,
+    ]);
+  }
+  // The poll cadence's timeout is caught (to SyncPortStatus), never retried.
+  expect(retrierFor('WaitForPortUpdate', 'States.Timeout')).toBeUndefined();
 });
 
 it('catches any SubmitPortIn failure into MarkFailed, keeping the error at $.error', () => {

@@ -18,10 +18,14 @@ export type SimOperation =
   | 'listIncomingPhoneNumbers'
   | 'updateIncomingPhoneNumber';
 
-/** A fault: the next `times` calls of `operation` (from any account) answer `status` (0: no answer at all). */
+/**
+ * A fault: the next `times` calls of `operation` (from any account) answer `status` (0: no answer at all), or, with
+ * `delayMs`, answer that late (carried out at once, answered after the delay: a slow Twilio).
+ */
 export interface Fault {
   readonly operation: SimOperation;
-  readonly status: number;
+  readonly status?: number;
+  readonly delayMs?: number;
   readonly times: number;
   /** Twilio's error code in the answer (default: the simulator's for the status). */
   readonly code?: number;
@@ -114,4 +118,22 @@ export function outcomesOf(history: readonly HistoryEvent[], state: string): str
 /** How many times each state was entered (a retry does not enter the state again). */
 export function entriesCount(history: readonly HistoryEvent[], state: string): number {
   return history.filter((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === state).length;
+}
+
+/** How long each attempt of `state` took, from its *Scheduled event to the event that ended it, in ms. */
+export function attemptDurationsMs(history: readonly HistoryEvent[], state: string): number[] {
+  const durations: number[] = [];
+  let current = '?';
+  let scheduledAt: number | undefined;
+  for (const event of history) {
+    const type = event.type ?? '';
+    const at = event.timestamp ? new Date(event.timestamp).getTime() : Number.NaN;
+    if (type.endsWith('StateEntered')) current = event.stateEnteredEventDetails?.name ?? '?';
+    else if (SCHEDULED.has(type)) scheduledAt = current === state ? at : undefined;
+    else if (scheduledAt !== undefined && (SUCCEEDED.has(type) || FAILED.has(type))) {
+      durations.push(at - scheduledAt);
+      scheduledAt = undefined;
+    }
+  }
+  return durations;
 }

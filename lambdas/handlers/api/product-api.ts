@@ -44,6 +44,7 @@ const config = loadConfig(
     STATE_MACHINE_ARN: env.STATE_MACHINE_ARN,
     TWILIO_SECRET_PREFIX: env.TWILIO_SECRET_PREFIX,
     TWILIO_API_BASE_URL: env.TWILIO_API_BASE_URL,
+    TWILIO_TIMEOUT_MS: env.TWILIO_TIMEOUT_MS,
     PUBLIC_BASE_URL: env.PUBLIC_BASE_URL,
     CALL_ROUTER_URL: env.CALL_ROUTER_URL,
     POLL_INTERVAL_SECONDS: env.POLL_INTERVAL_SECONDS,
@@ -54,7 +55,10 @@ const config = loadConfig(
 const deps = {
   repository: new DynamoPortInRepository(config.TABLE_NAME),
   tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
-  twilio: new TwilioNodeGateway({ apiBaseUrl: config.TWILIO_API_BASE_URL }),
+  twilio: new TwilioNodeGateway({
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+    ...(config.TWILIO_TIMEOUT_MS !== undefined ? { timeoutMs: config.TWILIO_TIMEOUT_MS } : {}),
+  }),
   workflow: new StepFunctionsWorkflowClient(config.STATE_MACHINE_ARN),
   clock: { now: () => new Date() },
   publicBaseUrl: config.PUBLIC_BASE_URL,

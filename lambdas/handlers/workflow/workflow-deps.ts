@@ -14,12 +14,16 @@ export function twilioWorkflowDeps() {
       TABLE_NAME: env.TABLE_NAME,
       TWILIO_SECRET_PREFIX: env.TWILIO_SECRET_PREFIX,
       TWILIO_API_BASE_URL: env.TWILIO_API_BASE_URL,
+      TWILIO_TIMEOUT_MS: env.TWILIO_TIMEOUT_MS,
     }),
   );
   return {
     repository: new DynamoPortInRepository(config.TABLE_NAME),
     tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
-    twilio: new TwilioNodeGateway({ apiBaseUrl: config.TWILIO_API_BASE_URL }),
+    twilio: new TwilioNodeGateway({
+      apiBaseUrl: config.TWILIO_API_BASE_URL,
+      ...(config.TWILIO_TIMEOUT_MS !== undefined ? { timeoutMs: config.TWILIO_TIMEOUT_MS } : {}),
+    }),
     clock: systemClock,
     metrics,
   };
