@@ -100,6 +100,8 @@ export interface PortRequest {
   /** When the customer last sent a correction; resubmitted when later than `lastSubmittedAt`. */
   readonly correctionRequestedAt?: string;
   readonly lastSubmittedAt?: string;
+  /** When a Port In create was first tried and no sid stored yet: lets a retry adopt what a lost answer created. */
+  readonly portInCreateAttemptedAt?: string;
   /** When a sync first found this port past its maximum age (the operations alarm's signal). */
   readonly pastMaxAgeAt?: string;
   readonly createdAt: string;

@@ -131,6 +131,11 @@ export interface TwilioAccountGateway {
   checkPortability(phoneNumber: string): Promise<Portability>;
   createPortIn(body: TwilioPortInCreateBody): Promise<{ sid: string; snapshot: TwilioPortInSnapshot }>;
   fetchPortIn(sid: string): Promise<TwilioPortInSnapshot>;
+  /** The open (not canceled or expired) Port In request created since `createdSince` with exactly these numbers. */
+  findOpenPortIn(
+    phoneNumbers: readonly string[],
+    createdSince: string,
+  ): Promise<{ sid: string; snapshot: TwilioPortInSnapshot } | undefined>;
   /** Cancels a Port In request; one Twilio no longer has counts as canceled. */
   cancelPortIn(sid: string): Promise<void>;
   listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]>;

@@ -159,6 +159,48 @@ class TwilioNodeAccountGateway implements TwilioAccountGateway {
     return toSnapshot(instance);
   }
 
+  async findOpenPortIn(
+    phoneNumbers: readonly string[],
+    createdSince: string,
+  ): Promise<{ sid: string; snapshot: TwilioPortInSnapshot } | undefined> {
+    const wanted = [...phoneNumbers].sort().join(',');
+    // CreatedAfter is a date: start the day before, then compare the numbers themselves.
+    const createdAfter = new Date(Date.parse(createdSince) - 86_400_000).toISOString().slice(0, 10);
+    let token: string | undefined;
+    // PORTING-FACTS: twilio-node's list() stops at page 1 for this token-paged API, so the pages are read here.
+    for (let page = 0; page < 20; page += 1) {
+      const query = new URLSearchParams({
+        Size: '100',
+        CreatedAfter: createdAfter,
+        ...(token ? { Token: token } : {}),
+      });
+      const body = await call('listPortIns', async () => {
+        const response = (await this.client.request({
+          method: 'get',
+          uri: `https://numbers.twilio.com/v1/Porting/PortIn/PortInRequests?${query}`,
+          headers: { Accept: 'application/json' },
+        })) as { statusCode: number; body: unknown };
+        const parsed = typeof response.body === 'string' ? JSON.parse(response.body || '{}') : response.body;
+        if (response.statusCode >= 400) throw { status: response.statusCode, ...(parsed as object) };
+        return parsed as PortInRequestList;
+      });
+      for (const item of body.port_in_requests ?? []) {
+        const status = (item.port_in_request_status ?? '').toLowerCase();
+        if (status === 'canceled' || status === 'expired') continue;
+        if (item.phone_numbers_requested != null && item.phone_numbers_requested !== phoneNumbers.length) continue;
+        const snapshot = await this.fetchPortIn(item.port_in_request_sid);
+        const numbers = snapshot.phoneNumbers
+          .map((n) => n.phoneNumber)
+          .sort()
+          .join(',');
+        if (numbers === wanted) return { sid: item.port_in_request_sid, snapshot };
+      }
+      token = body.meta?.next_token ?? undefined;
+      if (!token) return undefined;
+    }
+    return undefined;
+  }
+
   async cancelPortIn(sid: string): Promise<void> {
     try {
       await this.client.numbers.v1.portingPortIns(sid).remove();
@@ -188,6 +230,16 @@ class TwilioNodeAccountGateway implements TwilioAccountGateway {
         .update({ voiceUrl, voiceMethod: 'POST' }),
     );
   }
+}
+
+/** GET /v1/Porting/PortIn/PortInRequests, as the spec names it (snake_case on the wire). */
+interface PortInRequestList {
+  port_in_requests?: Array<{
+    port_in_request_sid: string;
+    port_in_request_status?: string | null;
+    phone_numbers_requested?: number | null;
+  }>;
+  meta?: { next_token?: string | null };
 }
 
 /** Twilio's documents upload host: not in twilio-node nor the spec, so a raw multipart request (PORTING-FACTS). */

@@ -11,6 +11,7 @@ import type {
   TwilioTokenStore,
 } from '../ports';
 import { twilioForAccount } from '../twilio-account';
+import { createPortInOnce } from './create-port-in-once';
 
 export interface WorkflowDeps {
   readonly repository: PortInRepository;
@@ -61,9 +62,10 @@ export async function submitPortIn(
   if (pr.twilioPortInRequestSid || isTerminal(pr.status)) return { status: pr.status };
 
   const { gateway, accountSid } = await twilioForAccount(input.accountId, deps);
-  let created: Awaited<ReturnType<typeof gateway.createPortIn>>;
+  let created: Awaited<ReturnType<typeof createPortInOnce>>;
   try {
-    created = await gateway.createPortIn(toPortInCreateBody(pr, accountSid));
+    const body = toPortInCreateBody(pr, accountSid);
+    created = await createPortInOnce(gateway, deps.repository, pr, body, deps.clock.now().toISOString());
   } catch (error) {
     if (error instanceof TwilioRequestError) {
       throw new PortInRejectedError(`Twilio refused the port-in (${error.code ?? error.status})`, { cause: error });
@@ -75,10 +77,14 @@ export async function submitPortIn(
   const at = deps.clock.now().toISOString();
   const updated = await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
     if (current.twilioPortInRequestSid || isTerminal(current.status)) return undefined;
-    const { pins: _pins, ...withoutPins } = current;
+    const { pins: _pins, portInCreateAttemptedAt: _attempt, ...withoutPins } = current;
     let next: PortRequest = withEvent(
       { ...withoutPins, twilioPortInRequestSid: created.sid, lastSubmittedAt: at },
-      { at, type: 'SUBMITTED_TO_TWILIO', detail: created.sid },
+      {
+        at,
+        type: 'SUBMITTED_TO_TWILIO',
+        detail: created.adopted ? `${created.sid} (found after a lost answer)` : created.sid,
+      },
     );
     next = withStatus(next, mapTwilioRequestStatus(created.snapshot.status, []) ?? 'IN_REVIEW', at);
     return withEmail(next, 'PORT_SUBMITTED', at);

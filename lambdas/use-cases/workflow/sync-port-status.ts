@@ -16,6 +16,7 @@ import { PORT_PAST_MAX_AGE_MESSAGE } from '../../shared/operations-signals';
 import type { PortStepResult, PortWorkflowInput } from '../../shared/workflow-contract';
 import type { TwilioAccountGateway } from '../ports';
 import { twilioForAccount } from '../twilio-account';
+import { createPortInOnce } from './create-port-in-once';
 import { toPortInCreateBody, type WorkflowDeps } from './submit-port-in';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,10 +57,11 @@ async function resubmit(
   if (pr.twilioPortInRequestSid) await gateway.cancelPortIn(pr.twilioPortInRequestSid);
   let created: { sid: string; snapshot: TwilioPortInSnapshot };
   try {
-    created = await gateway.createPortIn(toPortInCreateBody({ ...pr, phoneNumbers: remaining }, accountSid));
+    const body = toPortInCreateBody({ ...pr, phoneNumbers: remaining }, accountSid);
+    created = await createPortInOnce(gateway, deps.repository, pr, body, at);
   } catch (error) {
     if (!(error instanceof TwilioRequestError)) throw error;
-    return (current) =>
+    return ({ portInCreateAttemptedAt: _attempt, ...current }) =>
       withEmail(
         withEvent(
           { ...current, lastSubmittedAt: at },
@@ -73,7 +75,7 @@ async function resubmit(
   await deps.repository.putTwilioPortInLookup(pr.accountId, created.sid, pr.portRequestId);
   const resubmitted = new Set(remaining.map((n) => n.phoneNumber));
   return (current) => {
-    const { pins: _pins, ...rest } = current;
+    const { pins: _pins, portInCreateAttemptedAt: _attempt, ...rest } = current;
     const phoneNumbers = current.phoneNumbers.map((n): PortRequestNumber => {
       if (!resubmitted.has(n.phoneNumber)) return n;
       const { rejectionReason: _r, focDate: _f, ...number } = n;
