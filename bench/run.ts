@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   // 2. Webhook ingest against the floor.
   const ingest = await run<WebhookIngestConfig, WebhookIngestResult>(
     'webhook-ingest',
-    { count: 2000, warmup: 200, concurrency: 16, ports: 16, onePortCount: 500 },
+    { count: 1500, warmup: 150, concurrency: 16, ports: 16, onePortCount: 300 },
     300_000,
   );
   if (ingest) {
@@ -285,7 +285,14 @@ async function main(): Promise<void> {
   // 5. 1,000 concurrent port requests to completion.
   const concurrent = await run<ConcurrentPortsConfig, ConcurrentPortsResult>(
     'concurrent-ports',
-    { accounts: 100, carriersPerOrder: 10, simulatorStepMs: 1000, pollIntervalSeconds: 60, timeoutSeconds: 300 },
+    {
+      accounts: 100,
+      carriersPerOrder: 10,
+      simulatorStepMs: 1000,
+      pollIntervalSeconds: 60,
+      timeoutSeconds: 300,
+      orderRetryForSeconds: 120,
+    },
     420_000,
   );
   if (concurrent) {

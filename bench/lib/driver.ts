@@ -97,22 +97,36 @@ export class BenchAccount {
     this.documentSid = bill.documentSid;
   }
 
-  /** Orders a port; each entry of `carriers` is one losing carrier's numbers. Answers the port request ids. */
-  async order(carriers: ReadonlyArray<readonly string[]>): Promise<string[]> {
-    const body = await ok(
-      this.api.post<{ portRequests: Array<{ portRequestId: string }> }>(
+  /**
+   * Orders a port; each entry of `carriers` is one losing carrier's numbers. Answers the port request ids. As the
+   * main product does (CONTRACT: 503 and 504 are worth retrying), retries a 503, 504 or "in progress" 409 with the
+   * same Idempotency-Key and body until `retryForMs` has passed; `retries` counts them.
+   */
+  async order(
+    carriers: ReadonlyArray<readonly string[]>,
+    options: { retryForMs?: number; retries?: { count: number } } = {},
+  ): Promise<string[]> {
+    const key = `bench-${randomBytes(8).toString('hex')}`;
+    const body = {
+      losingCarriers: carriers.map((numbers, i) => losingCarrier(`Carrier ${i + 1}`, this.documentSid, numbers)),
+      notificationEmails: [this.owner],
+      attestations: { currentServiceActiveAndPaid: true, keepCurrentServiceUntilComplete: true },
+    };
+    const deadline = Date.now() + (options.retryForMs ?? 0);
+    for (;;) {
+      const answer = await this.api.post<{ portRequests: Array<{ portRequestId: string }> }>(
         `${this.base}/port-orders`,
-        {
-          losingCarriers: carriers.map((numbers, i) => losingCarrier(`Carrier ${i + 1}`, this.documentSid, numbers)),
-          notificationEmails: [this.owner],
-          attestations: { currentServiceActiveAndPaid: true, keepCurrentServiceUntilComplete: true },
-        },
-        { 'Idempotency-Key': `bench-${randomBytes(8).toString('hex')}` },
-      ),
-      202,
-      'order a port',
-    );
-    return body.portRequests.map((pr) => pr.portRequestId);
+        body,
+        { 'Idempotency-Key': key },
+      );
+      const retryable = answer.status === 503 || answer.status === 504 || answer.status === 409;
+      if (answer.status === 202 || answer.status === 200 || !retryable || Date.now() > deadline) {
+        const accepted = await ok(Promise.resolve(answer), answer.status === 200 ? 200 : 202, 'order a port');
+        return accepted.portRequests.map((pr) => pr.portRequestId);
+      }
+      if (options.retries) options.retries.count += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
   }
 
   async portRequest(portRequestId: string): Promise<PortRequestView> {

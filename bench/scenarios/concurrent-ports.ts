@@ -19,6 +19,8 @@ export interface ConcurrentPortsConfig {
   readonly simulatorStepMs: number;
   readonly pollIntervalSeconds: number;
   readonly timeoutSeconds: number;
+  /** How long a client retries an order answered 503, 504 or 409 (in progress), as the main product would. */
+  readonly orderRetryForSeconds: number;
 }
 
 export interface ConcurrentPortsResult {
@@ -33,6 +35,8 @@ export interface ConcurrentPortsResult {
   readonly orderLatencyMs: { readonly p50: number; readonly p99: number };
   /** Orders not answered 202, by what the client saw (the work may still have been done: see `succeeded`). */
   readonly orderErrors: Record<string, number>;
+  /** Order calls retried (same Idempotency-Key) after a 503, 504 or 409. */
+  readonly orderRetries: number;
   /** The error and cause of (up to 20) failed executions. */
   readonly failures: Record<string, number>;
   readonly safeToCancel: number;
@@ -62,12 +66,16 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
     const started = Date.now();
     const latencies: number[] = [];
     const orderErrors: Record<string, number> = {};
+    const orderRetries = { count: 0 };
     await Promise.all(
       accounts.map(async (account, i) => {
         const numbers = localNumbers(config.carriersPerOrder, 10 + i);
         const sent = performance.now();
         try {
-          await account.order(numbers.map((n) => [n]));
+          await account.order(
+            numbers.map((n) => [n]),
+            { retryForMs: config.orderRetryForSeconds * 1000, retries: orderRetries },
+          );
           latencies.push(performance.now() - sent);
         } catch (error) {
           const what = String(error)
@@ -115,9 +123,13 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
       .slice(0, 20);
     for (const e of failedArns) {
       const history = await executionHistory(sfn, e.arn);
+      // The first step that failed (a Task or Lambda failure event) tells why; the execution's own error follows.
+      const step = history.find((h) => h.type !== 'ExecutionFailed' && (h.type ?? '').endsWith('Failed'));
+      const details = (
+        step ? Object.values(step).find((v) => v && typeof v === 'object' && 'error' in v) : undefined
+      ) as { error?: string; cause?: string } | undefined;
       const failed = history.find((h) => h.type === 'ExecutionFailed')?.executionFailedEventDetails;
-      const lastTaskFailure = [...history].reverse().find((h) => h.type === 'TaskFailed')?.taskFailedEventDetails;
-      const key = `${failed?.error ?? e.status}: ${(lastTaskFailure?.cause ?? failed?.cause ?? '').slice(0, 160)}`;
+      const key = `${step?.type ?? ''} ${details?.error ?? ''}: ${(details?.cause ?? '').slice(0, 200)} → ${failed?.error ?? e.status}`;
       failures[key] = (failures[key] ?? 0) + 1;
     }
 
@@ -140,6 +152,7 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
       ordersSeconds: round(ordersSeconds, 1),
       orderLatencyMs: { p50: round(percentile(latencies, 50), 0), p99: round(percentile(latencies, 99), 0) },
       orderErrors,
+      orderRetries: orderRetries.count,
       failures,
       safeToCancel,
       rssMb: { afterStart: round(afterStart / 1e6, 0), peak: round(peakRss / 1e6, 0) },
