@@ -10,7 +10,8 @@ import type { PortCostResult } from './scenarios/port-cost';
  * cycle lasts 1 s plus its Lambda calls, so the run does somewhat fewer polls than 84. The count is corrected: the
  * polls the real cadence would do (one per poll interval over the days, less the waits a webhook ended early) minus
  * the polls the run did, each costed as one poll of the run's quiet stretch (after the FOC date, before completion,
- * when nothing but polls happens): its transitions, invocations, handler time and DynamoDB units. At the real
+ * when nothing but polls and reminders happen): its transitions, invocations, handler time and DynamoDB units (the
+ * stretch's reminders are spread over its polls, a slight overestimate). At the real
  * cadence, invocations hours apart never find a warm Lambda: every invocation more than 10 (scaled) minutes after the
  * previous one of the same function pays a cold start, billed (since August 2025 Lambda bills the INIT phase) at the
  * init time the bundles scenario measured for that function.
