@@ -35,6 +35,11 @@ export interface LocalStackOptions {
   /** The Twilio simulator moves every new port-in through its statuses by itself. */
   readonly simulatorAutoAdvance?: boolean;
   readonly simulatorStepMs?: number;
+  /** Delay before each Twilio API answer of the simulator, plus a random 0..jitter (benchmarks). Default none. */
+  readonly simulatorLatencyMs?: number;
+  readonly simulatorLatencyJitterMs?: number;
+  /** Twilio's per-account REST concurrency limit in the simulator (429, error 20429, beyond it). Default none. */
+  readonly simulatorMaxConcurrentRequestsPerAccount?: number;
   readonly callRouterUrl?: string;
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
@@ -205,6 +210,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         host,
         autoAdvance: options.simulatorAutoAdvance ?? false,
         ...(options.simulatorStepMs ? { autoAdvanceStepMs: options.simulatorStepMs } : {}),
+        latencyMs: options.simulatorLatencyMs ?? 0,
+        latencyJitterMs: options.simulatorLatencyJitterMs ?? 0,
+        ...(options.simulatorMaxConcurrentRequestsPerAccount !== undefined
+          ? { maxConcurrentRequestsPerAccount: options.simulatorMaxConcurrentRequestsPerAccount }
+          : {}),
         logger: (line) => log(`[twilio] ${line}`),
         ...(options.dataDir ? { stateFile: path.join(options.dataDir, 'twilio-simulator.json') } : {}),
       });

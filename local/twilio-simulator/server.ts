@@ -7,12 +7,13 @@ import { incomingNumbersRoutes } from './incoming-numbers-routes';
 import { StoreFile } from './persistence';
 import { PortInLifecycle } from './port-in-lifecycle';
 import { portingRoutes } from './porting-routes';
+import { type RealismCounters, SimulatorRealism, type SimulatorRealismOptions } from './realism';
 import type { Route, SimulatorParts } from './routing';
 import { SimulatorStore } from './state';
 import { WebhookDispatcher } from './webhooks';
 
-/** Options of startTwilioSimulator. */
-export interface TwilioSimulatorOptions {
+/** Options of startTwilioSimulator (latency and Twilio's concurrency limit: SimulatorRealismOptions). */
+export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   /** 0 picks a free port. Default 4010. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -35,6 +36,8 @@ export interface TwilioSimulatorOptions {
 export interface TwilioSimulator {
   /** Base URL, e.g. http://127.0.0.1:4010: the `apiBaseUrl` of createTwilioClient. */
   url: string;
+  /** What the latency and concurrency limit options did (429s answered, most requests of one account at once). */
+  readonly realism: Readonly<RealismCounters>;
   close(): Promise<void>;
 }
 
@@ -150,11 +153,14 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     writeResponse(res, response);
   }
 
+  const realism = new SimulatorRealism(options);
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      logger(`response failed: ${String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    });
+    realism
+      .around(req, res, () => handle(req, res))
+      .catch((error: unknown) => {
+        logger(`response failed: ${String(error)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -170,6 +176,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
 
   return {
     url,
+    realism: realism.counters,
     close: async () => {
       clearInterval(saveTimer);
       storeFile?.save();

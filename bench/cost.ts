@@ -1,0 +1,155 @@
+import { PRICES } from './pricing';
+import type { PortCostResult } from './scenarios/port-cost';
+
+/**
+ * The AWS cost of one port at the default cadence, from what a compressed local run did (bench/scenarios/port-cost.ts).
+ *
+ * Scaling. The local run compresses time by `speedUp` (poll interval 6 h → 1 s, reminders 3 days → 12 s), so its
+ * 21 "days" take 84 s and every timed event (polls, reminders, Twilio's changes) happens at the same point of the
+ * port's life as at the real cadence. What the compression cannot keep is the time the work itself takes: a poll
+ * cycle lasts 1 s plus its Lambda calls, so the run does somewhat fewer polls than 84. The count is corrected: the
+ * polls the real cadence would do (one per poll interval over the days, less the waits a webhook ended early) minus
+ * the polls the run did, each costed as one poll of the run's quiet stretch (after the FOC date, before completion,
+ * when nothing but polls and reminders happen): its transitions, invocations, handler time and DynamoDB units (the
+ * stretch's reminders are spread over its polls, a slight overestimate). At the real
+ * cadence, invocations hours apart never find a warm Lambda: every invocation more than 10 (scaled) minutes after the
+ * previous one of the same function pays a cold start, billed (since August 2025 Lambda bills the INIT phase) at the
+ * init time the bundles scenario measured for that function.
+ */
+
+export interface FunctionFacts {
+  /** Handler module name (`sync-port-status`). */
+  readonly module: string;
+  readonly memoryMb: number;
+  /** Measured cold init of its bundle (ms); undefined when the bundles scenario did not run. */
+  readonly initMs: number | undefined;
+}
+
+export interface CostLine {
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly usd: number;
+}
+
+export interface PortCost {
+  readonly lines: CostLine[];
+  readonly totalUsd: number;
+  readonly scaling: {
+    readonly speedUp: number;
+    readonly pollsInRun: number;
+    readonly pollsAtDefaultCadence: number;
+    readonly extraPolls: number;
+    readonly perPoll: { transitions: number; invocations: number; billedMs: number; rru: number; wru: number };
+  };
+  readonly initIncluded: boolean;
+}
+
+export interface PollerCost {
+  readonly invocations: number;
+  readonly perInvocationMs: number;
+  readonly lines: CostLine[];
+  readonly totalUsd: number;
+}
+
+const gbSeconds = (ms: number, memoryMb: number) => (ms / 1000) * (memoryMb / 1024);
+
+export function portCost(run: PortCostResult, functions: readonly FunctionFacts[]): PortCost {
+  const speedUp = run.config.scaledPollSeconds / run.config.pollIntervalSeconds;
+  const facts = new Map(functions.map((f) => [f.module, f]));
+  const memoryOf = (module: string) => facts.get(module)?.memoryMb ?? 256;
+  const initOf = (module: string) => facts.get(module)?.initMs ?? 0;
+
+  const pollsInRun = run.history.waitTimeouts;
+  const pollsAtDefaultCadence = Math.max(
+    pollsInRun,
+    Math.floor((run.config.days * 86_400) / run.config.scaledPollSeconds) - run.history.waitWakes,
+  );
+  const extraPolls = pollsAtDefaultCadence - pollsInRun;
+  const quiet = run.quietWindow;
+  const per = (value: number) => (quiet.polls > 0 ? value / quiet.polls : 0);
+  const perPollInvocations: Record<string, number> = {};
+  const perPollBilledMs: Record<string, number> = {};
+  for (const [module, n] of Object.entries(quiet.counters.invocations)) perPollInvocations[module] = per(n);
+  for (const [module, ms] of Object.entries(quiet.counters.billedMs)) perPollBilledMs[module] = per(ms);
+
+  const transitions = run.history.statesEntered + run.history.retries + extraPolls * per(quiet.transitions);
+  const invocationsByModule: Record<string, number> = {};
+  let gbs = 0;
+  for (const [module, n] of Object.entries(run.totals.invocations)) {
+    const extra = extraPolls * (perPollInvocations[module] ?? 0);
+    invocationsByModule[module] = n + extra;
+    const billedMs = (run.totals.billedMs[module] ?? 0) + extraPolls * (perPollBilledMs[module] ?? 0);
+    // Every polled invocation is hours from the previous one: cold, like those the run counted as cold.
+    const coldStarts = (run.coldStarts[module] ?? 0) + extra;
+    gbs += gbSeconds(billedMs + coldStarts * initOf(module), memoryOf(module));
+  }
+  const invocations = Object.values(invocationsByModule).reduce((a, b) => a + b, 0);
+  const rru = run.totals.dynamo.readRequestUnits + extraPolls * per(quiet.counters.dynamo.readRequestUnits);
+  const wru = run.totals.dynamo.writeRequestUnits + extraPolls * per(quiet.counters.dynamo.writeRequestUnits);
+  const secretsCalls =
+    Object.values(run.totals.secretsManager).reduce((a, b) => a + b, 0) +
+    extraPolls * per(Object.values(quiet.counters.secretsManager).reduce((a, b) => a + b, 0));
+  const apiRequests = run.apiRequests.product + run.apiRequests.webhookPosts;
+
+  const lines: CostLine[] = [
+    line('Step Functions state transitions', transitions, 'transitions', PRICES.stepFunctionsStandardPerTransition),
+    line('Lambda requests', invocations, 'invocations', PRICES.lambdaPerRequest),
+    line('Lambda duration (arm64, with cold inits)', gbs, 'GB-s', PRICES.lambdaArmPerGbSecond),
+    line('DynamoDB writes', wru, 'WRU', PRICES.dynamoDbPerWriteRequestUnit),
+    line('DynamoDB reads', rru, 'RRU', PRICES.dynamoDbPerReadRequestUnit),
+    line('SES emails', run.emails, 'emails', PRICES.sesPerEmail),
+    line('API Gateway requests (product API + webhooks)', apiRequests, 'requests', PRICES.apiGatewayRestPerRequest),
+    line('Secrets Manager calls', secretsCalls, 'calls', PRICES.secretsManagerPerApiCall),
+  ];
+  return {
+    lines,
+    totalUsd: lines.reduce((total, l) => total + l.usd, 0),
+    scaling: {
+      speedUp,
+      pollsInRun,
+      pollsAtDefaultCadence,
+      extraPolls,
+      perPoll: {
+        transitions: per(quiet.transitions),
+        invocations: Object.values(perPollInvocations).reduce((a, b) => a + b, 0),
+        billedMs: Object.values(perPollBilledMs).reduce((a, b) => a + b, 0),
+        rru: per(quiet.counters.dynamo.readRequestUnits),
+        wru: per(quiet.counters.dynamo.writeRequestUnits),
+      },
+    },
+    initIncluded: functions.every((f) => f.initMs !== undefined),
+  };
+}
+
+/**
+ * The same port done by a naive poller: a Lambda every 5 minutes for the port's 21 days that reads the port-in
+ * from Twilio and does one DynamoDB read and one write of a small status item (1 RRU, 1 WRU; our port request item
+ * is larger, and DynamoDB bills an update by the whole item's size). Its duration is the
+ * median measured SyncPortStatus invocation of the run (the same Twilio read at the same simulated latency, the
+ * same item), at the same memory, always warm (an invocation every 5 minutes keeps one environment: no init).
+ * It sends the same emails and gets the same product API requests; its scheduler (an EventBridge rule) is free.
+ * Favourable to the poller throughout.
+ */
+export function naivePollerCost(run: PortCostResult, syncMemoryMb: number): PollerCost {
+  const invocations = Math.floor((run.config.days * 86_400) / 300);
+  const perInvocationMs = Math.ceil(run.syncPortStatusMedianMs);
+  const lines: CostLine[] = [
+    line('Lambda requests', invocations, 'invocations', PRICES.lambdaPerRequest),
+    line(
+      'Lambda duration (arm64, warm)',
+      invocations * gbSeconds(perInvocationMs, syncMemoryMb),
+      'GB-s',
+      PRICES.lambdaArmPerGbSecond,
+    ),
+    line('DynamoDB writes (1 KB item)', invocations, 'WRU', PRICES.dynamoDbPerWriteRequestUnit),
+    line('DynamoDB reads (1 KB item)', invocations, 'RRU', PRICES.dynamoDbPerReadRequestUnit),
+    line('SES emails', run.emails, 'emails', PRICES.sesPerEmail),
+    line('API Gateway requests (product API)', run.apiRequests.product, 'requests', PRICES.apiGatewayRestPerRequest),
+  ];
+  return { invocations, perInvocationMs, lines, totalUsd: lines.reduce((total, l) => total + l.usd, 0) };
+}
+
+function line(item: string, quantity: number, unit: string, price: number): CostLine {
+  return { item, quantity: Math.round(quantity * 1000) / 1000, unit, usd: quantity * price };
+}

@@ -1,0 +1,222 @@
+import '../../local/polyfills';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack, startLocalStack } from '../../local/stack';
+import { scenarioMain } from '../lib/child';
+import { BenchAccount, localNumbers, sesEmails, webhookDeliveries } from '../lib/driver';
+import { type CounterSnapshot, difference, instrument, snapshot } from '../lib/instrument';
+import { median, sleep, waitUntil } from '../lib/stats';
+import { executionHistory, type HistorySummary, listExecutions, sfnClient, summarizeHistory } from '../lib/workflow';
+
+/**
+ * Item 3: one port at the default cadence (poll 6 h, reminders every 3 days), counted from a real run with time
+ * compressed: 1 s of wall time stands for one poll interval (6 h), so 21 days take 84 s. Twilio moves the port
+ * as a carrier would (review, signature, in progress, FOC, completed), each change with its webhooks. Everything
+ * billable is counted where it happens: state transitions from the execution history, Lambda invocations and
+ * their durations around the handlers, DynamoDB requests and capacity units by a proxy, Secrets Manager calls,
+ * emails in the SES stand-in, API Gateway requests (ours and the simulator's webhook posts).
+ */
+
+export interface PortCostConfig {
+  readonly handlerEntries: readonly string[];
+  /** The local poll interval (wall seconds)… */
+  readonly pollIntervalSeconds: number;
+  /** …and the real one it stands for (6 h): time runs this many times faster. */
+  readonly scaledPollSeconds: number;
+  /** The real reminder interval (3 days), compressed alike. */
+  readonly scaledReminderSeconds: number;
+  readonly days: number;
+  /** Day of each Twilio change. */
+  readonly timeline: { readonly signature: number; readonly inProgress: number; readonly foc: number };
+  readonly phoneNumbers: number;
+  /** The simulator's Twilio latency (the Lambdas wait for Twilio, and are billed for it). */
+  readonly twilioLatencyMs: number;
+  readonly twilioLatencyJitterMs: number;
+}
+
+export interface PortCostResult {
+  readonly config: PortCostConfig;
+  readonly wallSeconds: number;
+  readonly history: HistorySummary;
+  readonly totals: CounterSnapshot;
+  /** Counters over the quiet stretch between FOC and completion (only polls happen), and its poll count. */
+  readonly quietWindow: { readonly polls: number; readonly counters: CounterSnapshot; readonly transitions: number };
+  /** Cold starts by handler module, as at the real cadence (an invocation more than 10 scaled minutes after the last). */
+  readonly coldStarts: Record<string, number>;
+  readonly handlerMsByModule: Record<string, number>;
+  readonly apiRequests: { readonly product: number; readonly webhookPosts: number; readonly webhooks: number };
+  readonly emails: number;
+  readonly emailSubjects: string[];
+  /** The proxy's count of successful port request writes, and the item's final version (the same if it saw all). */
+  readonly proxyCheck: { readonly portRequestWritesSeen: number; readonly itemVersion: number };
+  readonly safeToCancel: boolean;
+  /** Median SyncPortStatus invocation (ms): the naive poller's per-invocation work. */
+  readonly syncPortStatusMedianMs: number;
+  /** Size of the port request item at the end, as JSON (a little above DynamoDB's own count of names and values). */
+  readonly portRequestItemBytes: number;
+}
+
+async function main(config: PortCostConfig): Promise<PortCostResult> {
+  const speedUp = config.scaledPollSeconds / config.pollIntervalSeconds;
+  const secondsPerDay = 86_400 / speedUp;
+  const reminderIntervalSeconds = Math.round(config.scaledReminderSeconds / speedUp);
+  const stack = await startLocalStack({
+    apiPort: 0,
+    twilioPort: 0,
+    sesPort: 0,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    reminderIntervalSeconds,
+    simulatorLatencyMs: config.twilioLatencyMs,
+    simulatorLatencyJitterMs: config.twilioLatencyJitterMs,
+  });
+  const counters = await instrument(stack, config.handlerEntries);
+  const sfn = sfnClient(stack);
+  try {
+    const account = new BenchAccount(stack);
+    await account.connect();
+    const numbers = localNumbers(config.phoneNumbers, 3);
+    const [portRequestId] = await account.order([numbers]);
+    if (!portRequestId) throw new Error('no port request');
+    const started = Date.now();
+    const atDay = async (day: number) => {
+      const wait = started + day * secondsPerDay * 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
+    };
+    // Watched on the simulator, not through the API: the bench's own reads must not be counted as the service's.
+    const sid = await waitUntil(
+      async () => {
+        const portIns = (await (
+          await fetch(`${stack.urls.twilio}/_sim/port-ins?accountSid=${account.accountSid}`)
+        ).json()) as Array<{ sid: string }>;
+        return portIns[0]?.sid;
+      },
+      'the submission',
+      30_000,
+      20,
+    );
+
+    await atDay(config.timeline.signature);
+    await account.setTwilioStatus(sid, { status: 'Waiting for Signature' });
+    await atDay(config.timeline.inProgress);
+    await account.setTwilioStatus(sid, { status: 'In Progress' });
+    await atDay(config.timeline.foc);
+    // The FOC date is tomorrow on the real calendar, so the "FOC is tomorrow" reminder (which follows the real
+    // date) falls inside the compressed run; it goes out once, as it would on day 20.
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await account.setTwilioStatus(sid, {
+      phoneNumbers: Object.fromEntries(numbers.map((n) => [n, { status: 'port_pending', focDate: tomorrow }])),
+    });
+    const executionArn = (await listExecutions(sfn, stack.stateMachineArn)).find((e) => e.name === portRequestId)?.arn;
+    if (!executionArn) throw new Error('no execution');
+    // The quiet stretch: from one poll after the FOC until just before completion, only polls happen.
+    await sleep(2 * config.pollIntervalSeconds * 1000);
+    const quietStart = {
+      counters: snapshot(counters),
+      history: summarizeHistory(await executionHistory(sfn, executionArn)),
+    };
+    await atDay(config.days - 0.25);
+    const quietEnd = {
+      counters: snapshot(counters),
+      history: summarizeHistory(await executionHistory(sfn, executionArn)),
+    };
+    await atDay(config.days);
+    await account.setTwilioStatus(sid, { status: 'Completed' });
+
+    await waitUntil(
+      async () =>
+        (await listExecutions(sfn, stack.stateMachineArn)).find((e) => e.name === portRequestId)?.status === 'SUCCEEDED'
+          ? true
+          : undefined,
+      'the execution to succeed',
+      60_000,
+      50,
+    );
+    // Let the last webhooks land (they find the port finished and change nothing, but they are requests).
+    await waitUntil(
+      async () => ((await webhookDeliveries(stack)).every((d) => d.outcome !== 'pending') ? true : undefined),
+      'the webhook deliveries',
+      30_000,
+      50,
+    );
+    await sleep(200);
+    const wallSeconds = (Date.now() - started) / 1000;
+    const history = summarizeHistory(await executionHistory(sfn, executionArn));
+    const totals = snapshot(counters);
+
+    // Read straight from the stand-ins (not counted): the final item and the emails.
+    const pr = await account.portRequest(portRequestId);
+    const item = await fetchItem(stack, account.accountId, portRequestId);
+    const emails = (await sesEmails(stack)).filter((e) => e.destination.to.includes(account.owner));
+    const deliveries = await webhookDeliveries(stack);
+
+    const coldStarts: Record<string, number> = {};
+    const coldGapMs = ((10 * 60) / speedUp) * 1000;
+    for (const [name, starts] of Object.entries(counters.timings.startsByModule)) {
+      coldStarts[name] = starts.filter((at, i) => i === 0 || at - (starts[i - 1] as number) > coldGapMs).length;
+    }
+    const handlerMsByModule = Object.fromEntries(
+      Object.entries(counters.timings.byModule).map(([name, d]) => [name, d.reduce((a, b) => a + b, 0)]),
+    );
+    return {
+      config,
+      wallSeconds,
+      history,
+      totals,
+      quietWindow: {
+        polls: quietEnd.history.waitTimeouts - quietStart.history.waitTimeouts,
+        counters: difference(quietEnd.counters, quietStart.counters),
+        transitions:
+          quietEnd.history.statesEntered +
+          quietEnd.history.retries -
+          quietStart.history.statesEntered -
+          quietStart.history.retries,
+      },
+      coldStarts,
+      handlerMsByModule,
+      apiRequests: {
+        // connect, utility bill, order: what the main product sends for one port (the bench reads nothing else).
+        product: 3,
+        webhookPosts: deliveries.reduce((n, d) => n + d.attempts.length, 0),
+        webhooks: deliveries.length,
+      },
+      emails: emails.length,
+      emailSubjects: emails.map((e) => e.subject),
+      proxyCheck: { portRequestWritesSeen: counters.portRequestWrites.count, itemVersion: item.version },
+      safeToCancel: pr.safeToCancelOldService,
+      syncPortStatusMedianMs: median(counters.timings.byModule['sync-port-status'] ?? []),
+      portRequestItemBytes: item.bytes,
+    };
+  } finally {
+    sfn.destroy();
+    await counters.close();
+    await stack.stop();
+  }
+}
+
+/** The port request item's `version` and size, read from dynalite directly (not through the counting proxy). */
+async function fetchItem(
+  stack: LocalStack,
+  accountId: string,
+  portRequestId: string,
+): Promise<{ version: number; bytes: number }> {
+  const client = new DynamoDBClient({
+    endpoint: stack.urls.dynamoDb,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const answer = await DynamoDBDocumentClient.from(client).send(
+      new GetCommand({
+        TableName: stack.tableName,
+        Key: { PK: `ACCOUNT#${accountId}`, SK: `PORT_REQUEST#${portRequestId}` },
+        ConsistentRead: true,
+      }),
+    );
+    const item = answer.Item ?? {};
+    return { version: Number(item.version ?? Number.NaN), bytes: Buffer.byteLength(JSON.stringify(item)) };
+  } finally {
+    client.destroy();
+  }
+}
+
+if (require.main === module) scenarioMain(main);
