@@ -12,7 +12,7 @@ export type ParsedPhoneNumber = { readonly ok: true; readonly e164: string } | {
 export function parseUsPhoneNumber(input: string): ParsedPhoneNumber {
   if (typeof input !== 'string' || input.length > 40) return { ok: false };
   const parsed = parsePhoneNumberFromString(input.trim(), 'US');
-  if (!parsed || parsed.country !== 'US' || !parsed.isValid()) return { ok: false };
+  if (parsed?.country !== 'US' || !parsed.isValid()) return { ok: false };
   return { ok: true, e164: parsed.number };
 }
 

@@ -1,10 +1,7 @@
 import { parseUsPhoneNumber } from '../domain/phone-numbers';
 import type { Portability } from '../domain/split-order';
 import type { PortInRepository, TwilioAccountGateway, TwilioGateway, TwilioTokenStore } from './ports';
-import { mapWithConcurrency, twilioForAccount } from './twilio-account';
-
-/** How many portability look-ups run at once against Twilio. */
-export const PORTABILITY_CONCURRENCY = 8;
+import { mapWithConcurrency, TWILIO_CONCURRENCY, twilioForAccount } from './twilio-account';
 
 export interface PortabilityResult extends Omit<Portability, 'phoneNumber'> {
   readonly input: string;
@@ -17,7 +14,7 @@ export async function lookUpPortability(
   phoneNumbers: readonly string[],
 ): Promise<Map<string, Portability>> {
   const distinct = [...new Set(phoneNumbers)];
-  const results = await mapWithConcurrency(distinct, PORTABILITY_CONCURRENCY, (n) => gateway.checkPortability(n));
+  const results = await mapWithConcurrency(distinct, TWILIO_CONCURRENCY, (n) => gateway.checkPortability(n));
   return new Map(results.map((r) => [r.phoneNumber, r]));
 }
 

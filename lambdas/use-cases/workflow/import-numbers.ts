@@ -1,6 +1,6 @@
 import { type PortRequest, type PortRequestNumber, withEmail, withEvent } from '../../domain/port-request';
 import { TwilioTransientError } from '../../shared/errors';
-import { twilioForAccount } from '../twilio-account';
+import { mapWithConcurrency, TWILIO_CONCURRENCY, twilioForAccount } from '../twilio-account';
 import type { WorkflowDeps } from './submit-port-in';
 
 /**
@@ -22,9 +22,9 @@ export async function importPortedNumbers(
     throw new TwilioTransientError(`${missing.length} ported numbers are not in the Twilio account yet`);
   }
   const at = deps.clock.now().toISOString();
-  for (const number of toImport) {
+  await mapWithConcurrency(toImport, TWILIO_CONCURRENCY, async (number) => {
     const incoming = inAccount.get(number.phoneNumber);
-    if (!incoming) continue;
+    if (!incoming) return;
     if (incoming.voiceUrl !== deps.callRouterUrl) await gateway.setVoiceUrl(incoming.sid, deps.callRouterUrl);
     await deps.repository.putInventoryNumberIfAbsent({
       accountId: input.accountId,
@@ -34,7 +34,7 @@ export async function importPortedNumbers(
       portRequestId: input.portRequestId,
       importedAt: at,
     });
-  }
+  });
   const done = new Set(toImport.map((n) => n.phoneNumber));
   let finishedNow = false;
   await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
