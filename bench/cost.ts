@@ -122,19 +122,53 @@ export function portCost(run: PortCostResult, functions: readonly FunctionFacts[
   };
 }
 
+/** Polls a port needs when it is checked every 5 minutes for its whole life. */
+const pollsEvery5Minutes = (days: number) => Math.floor((days * 86_400) / 300);
+
 /**
- * The same port done by a naive poller: a Lambda every 5 minutes for the port's 21 days that reads the port-in
- * from Twilio and does one DynamoDB read and one write of a small status item (1 RRU, 1 WRU; our port request item
- * is larger, and DynamoDB bills an update by the whole item's size). Its duration is the
- * median measured SyncPortStatus invocation of the run (the same Twilio read at the same simulated latency, the
- * same item), at the same memory, always warm (an invocation every 5 minutes keeps one environment: no init).
- * It sends the same emails and gets the same product API requests; its scheduler (an EventBridge rule) is free.
- * Favourable to the poller throughout.
+ * The same port done by a naive poller: the same Step Functions Standard workflow, but without Twilio's webhooks
+ * and task tokens, reading Twilio every 5 minutes for the port's 21 days (a Wait state, the SyncPortStatus Lambda,
+ * a Choice: 3 state transitions a poll). Each poll is costed favourably to the poller: a Wait state instead of our
+ * callback task, one warm Lambda invocation as long as the run's median SyncPortStatus (same Twilio read at the same
+ * simulated latency, same item, same memory), one DynamoDB read and one write of 1 KB; none of the port's other
+ * work (submission, emails, import) is counted for it but the same emails and API requests. 6,048 polls also
+ * overflow Step Functions' 25,000-event history, which would cost it extra executions: not counted either.
  */
 export function naivePollerCost(run: PortCostResult, syncMemoryMb: number): PollerCost {
-  const invocations = Math.floor((run.config.days * 86_400) / 300);
+  const invocations = pollsEvery5Minutes(run.config.days);
   const perInvocationMs = Math.ceil(run.syncPortStatusMedianMs);
   const lines: CostLine[] = [
+    line(
+      'Step Functions state transitions (Wait, Sync, Choice)',
+      invocations * 3,
+      'transitions',
+      PRICES.stepFunctionsStandardPerTransition,
+    ),
+    ...bareLambdaPollerLines(run, syncMemoryMb),
+  ];
+  return { invocations, perInvocationMs, lines, totalUsd: lines.reduce((total, l) => total + l.usd, 0) };
+}
+
+/**
+ * A poller with no workflow at all, for comparison: an EventBridge schedule (free) runs a Lambda every 5 minutes
+ * that reads Twilio and writes the status, with the same emails and product API requests. It has none of what the
+ * workflow gives (a durable per-port state machine with retries, catches and an execution history, webhooks acted
+ * on in seconds instead of up to 5 minutes later), so it is a floor, not the design the goal compares against.
+ */
+export function bareLambdaPollerCost(run: PortCostResult, syncMemoryMb: number): PollerCost {
+  const lines = bareLambdaPollerLines(run, syncMemoryMb);
+  return {
+    invocations: pollsEvery5Minutes(run.config.days),
+    perInvocationMs: Math.ceil(run.syncPortStatusMedianMs),
+    lines,
+    totalUsd: lines.reduce((total, l) => total + l.usd, 0),
+  };
+}
+
+function bareLambdaPollerLines(run: PortCostResult, syncMemoryMb: number): CostLine[] {
+  const invocations = pollsEvery5Minutes(run.config.days);
+  const perInvocationMs = Math.ceil(run.syncPortStatusMedianMs);
+  return [
     line('Lambda requests', invocations, 'invocations', PRICES.lambdaPerRequest),
     line(
       'Lambda duration (arm64, warm)',
@@ -147,7 +181,6 @@ export function naivePollerCost(run: PortCostResult, syncMemoryMb: number): Poll
     line('SES emails', run.emails, 'emails', PRICES.sesPerEmail),
     line('API Gateway requests (product API)', run.apiRequests.product, 'requests', PRICES.apiGatewayRestPerRequest),
   ];
-  return { invocations, perInvocationMs, lines, totalUsd: lines.reduce((total, l) => total + l.usd, 0) };
 }
 
 function line(item: string, quantity: number, unit: string, price: number): CostLine {

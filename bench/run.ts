@@ -4,7 +4,7 @@ import path from 'node:path';
 import { cdkJsonContext, synthesizePortInTemplate } from '../local/cloudformation/synthesize';
 import { lambdaFunctions, type TemplateLambdaFunction } from '../local/cloudformation/template';
 import { BUNDLE_GOAL_BYTES, BUNDLE_WITHOUT_TWILIO_GOAL_BYTES, type BundlesResult, INIT_GOAL_MS } from './bundles';
-import { type FunctionFacts, naivePollerCost, portCost } from './cost';
+import { bareLambdaPollerCost, type FunctionFacts, naivePollerCost, portCost } from './cost';
 import { runTsChild } from './lib/child';
 import { round } from './lib/stats';
 import { NOT_COUNTED, PRICE_SOURCES, PRICES } from './pricing';
@@ -183,7 +183,13 @@ async function main(): Promise<void> {
     ...TWILIO_LATENCY,
   };
   const costRun = await run<PortCostConfig, PortCostResult>('port-cost', costConfig, 300_000);
-  let costs: { port: ReturnType<typeof portCost>; poller: ReturnType<typeof naivePollerCost> } | undefined;
+  let costs:
+    | {
+        port: ReturnType<typeof portCost>;
+        poller: ReturnType<typeof naivePollerCost>;
+        bareLambdaPoller: ReturnType<typeof bareLambdaPollerCost>;
+      }
+    | undefined;
   if (costRun) {
     const facts: FunctionFacts[] = functions.map((fn) => ({
       module: moduleName(fn),
@@ -191,7 +197,11 @@ async function main(): Promise<void> {
       initMs: bundles?.functions.find((b) => b.logicalId === fn.logicalId)?.initMedianMs,
     }));
     const syncMemory = functions.find((fn) => moduleName(fn) === 'sync-port-status')?.memorySize ?? 256;
-    costs = { port: portCost(costRun, facts), poller: naivePollerCost(costRun, syncMemory) };
+    costs = {
+      port: portCost(costRun, facts),
+      poller: naivePollerCost(costRun, syncMemory),
+      bareLambdaPoller: bareLambdaPollerCost(costRun, syncMemory),
+    };
     const factor = costs.poller.totalUsd / costs.port.totalUsd;
     rows.push(
       {
@@ -203,7 +213,7 @@ async function main(): Promise<void> {
       },
       {
         scenario: 'port-cost',
-        figure: `naive poller every 5 min (${costs.poller.invocations} invocations)`,
+        figure: `naive poller: the same workflow polling every 5 min (${costs.poller.invocations} polls)`,
         value: usd(costs.poller.totalUsd),
         goal: '',
         pass: null,
@@ -214,6 +224,13 @@ async function main(): Promise<void> {
         value: `${round(factor, 1)}×`,
         goal: '≥ 50×',
         pass: factor >= 50,
+      },
+      {
+        scenario: 'port-cost',
+        figure: '  for comparison: a bare Lambda on a 5-min schedule, no workflow',
+        value: `${usd(costs.bareLambdaPoller.totalUsd)} (${round(costs.bareLambdaPoller.totalUsd / costs.port.totalUsd, 1)}×)`,
+        goal: '',
+        pass: null,
       },
     );
     for (const l of costs.port.lines) {
