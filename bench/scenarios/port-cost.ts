@@ -100,8 +100,9 @@ async function main(config: PortCostConfig): Promise<PortCostResult> {
     await atDay(config.timeline.inProgress);
     await account.setTwilioStatus(sid, { status: 'In Progress' });
     await atDay(config.timeline.foc);
-    // The FOC date is tomorrow on the real calendar, so the "FOC is tomorrow" reminder (which follows the real
-    // date) falls inside the compressed run; it goes out once, as it would on day 20.
+    // The FOC date is tomorrow on the real calendar (reminders of it follow the real date). Announced on its eve,
+    // the FOC_DATE_SET email is also its reminder: no FOC_TOMORROW_REMINDER goes out here, where a real port told
+    // of its date days ahead gets one more email (SES $0.0001) on day 20.
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     await account.setTwilioStatus(sid, {
       phoneNumbers: Object.fromEntries(numbers.map((n) => [n, { status: 'port_pending', focDate: tomorrow }])),

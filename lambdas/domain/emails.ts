@@ -195,7 +195,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
       };
     case 'FOC_TOMORROW_REMINDER':
       return {
-        subject: `Do not cancel your ${carrier} service yet: your numbers move on ${d.focDate ?? 'the port date'}`,
+        subject: `Reminder: your numbers move on ${d.focDate ?? 'the port date'}, and do not cancel your ${carrier} service yet`,
         paragraphs: [
           keep,
           `Your numbers are due to move on ${d.focDate ?? 'the port date'}. Even then, wait for our email saying it is safe: a port can slip on the day.`,

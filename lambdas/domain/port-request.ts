@@ -95,7 +95,10 @@ export interface PortRequest {
   readonly lastReminderAt?: string;
   /** The FOC date before the last change, for the "date changed" email. */
   readonly previousFocDate?: string;
-  /** The FOC date whose "tomorrow" reminder went out. */
+  /**
+   * The FOC date whose "tomorrow" reminder went out, or whose own announcement (set or changed) went out when the
+   * reminder was already due and so stands for it.
+   */
   readonly focReminderSentFor?: string;
   /** When the customer last sent a correction; resubmitted when later than `lastSubmittedAt`. */
   readonly correctionRequestedAt?: string;
@@ -164,6 +167,15 @@ export function withStatus(pr: PortRequest, status: PortRequestStatus, at: strin
 
 const FINAL_NUMBER_STATUSES: ReadonlySet<PhoneNumberStatus> = new Set(['COMPLETED', 'CANCELED']);
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Whether `at` falls on the day before the FOC date or on the day itself (UTC): when its reminder is due. */
+export function focReminderWindowOpen(focDate: string, at: string): boolean {
+  const focDay = Date.parse(`${focDate.slice(0, 10)}T00:00:00Z`);
+  const today = Date.parse(`${at.slice(0, 10)}T00:00:00Z`);
+  return today >= focDay - DAY_MS && today <= focDay;
+}
+
 /** The email that entering a status owes the customer, if any. COMPLETED waits for the import. */
 const EMAIL_ON_STATUS: Partial<Record<PortRequestStatus, EmailTemplateName>> = {
   WAITING_FOR_SIGNATURE: 'LOA_SIGNATURE_NEEDED',
@@ -212,8 +224,16 @@ export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnaps
   const focDate = focDates.sort().at(-1);
   if (focDate && focDate !== pr.focDate) {
     const changed = pr.focDate !== undefined;
+    // Announced when its day-before reminder is already due, the date needs no second email: this one reminds
+    // (and, like the reminder it stands for, restarts the "do not cancel" reminders' interval).
+    const announcedInReminderWindow = focReminderWindowOpen(focDate, at);
     next = withEvent(
-      { ...next, focDate, ...(changed ? { previousFocDate: pr.focDate } : {}) },
+      {
+        ...next,
+        focDate,
+        ...(changed ? { previousFocDate: pr.focDate } : {}),
+        ...(announcedInReminderWindow ? { focReminderSentFor: focDate, lastReminderAt: at } : {}),
+      },
       {
         at,
         type: changed ? 'FOC_DATE_CHANGED' : 'FOC_DATE_SET',
@@ -246,8 +266,6 @@ export function applyTwilioSnapshot(pr: PortRequest, snapshot: TwilioPortInSnaps
   return next;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /**
  * Queues the reminders that are due: "do not cancel yet" at the configured interval (while the LOA waits for its
  * signature, a reminder to sign it instead), and one on the day before the FOC date.
@@ -255,12 +273,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function withReminderIfDue(pr: PortRequest, at: string, reminderIntervalSeconds: number): PortRequest {
   if (isTerminal(pr.status)) return pr;
   let next = pr;
-  if (next.focDate && next.focReminderSentFor !== next.focDate) {
-    const focDay = Date.parse(`${next.focDate.slice(0, 10)}T00:00:00Z`);
-    const today = Date.parse(`${at.slice(0, 10)}T00:00:00Z`);
-    if (today >= focDay - DAY_MS && today <= focDay) {
-      next = withEmail({ ...next, focReminderSentFor: next.focDate, lastReminderAt: at }, 'FOC_TOMORROW_REMINDER', at);
-    }
+  if (next.focDate && next.focReminderSentFor !== next.focDate && focReminderWindowOpen(next.focDate, at)) {
+    next = withEmail({ ...next, focReminderSentFor: next.focDate, lastReminderAt: at }, 'FOC_TOMORROW_REMINDER', at);
   }
   const last = Date.parse(next.lastReminderAt ?? next.createdAt);
   if (Date.parse(at) - last < reminderIntervalSeconds * 1000) return next;

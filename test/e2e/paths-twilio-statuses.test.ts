@@ -38,7 +38,7 @@ describe('paths of a port driven by Twilio status changes', () => {
     await stack?.stop();
   });
 
-  it('sets the FOC date, tells of each change, reminds once the day before, then completes', async () => {
+  it('sets the FOC date, tells of each change once (a date moved to tomorrow needs no reminder), then completes', async () => {
     const account = new TestAccount(stack);
     const bill = await account.connect();
     const [a, b] = ['+14155550210', '+14155550211'];
@@ -88,30 +88,25 @@ describe('paths of a port driven by Twilio status changes', () => {
     const changed = (await account.events(id)).filter((e) => e.type === 'FOC_DATE_CHANGED');
     expect(changed.map((e) => e.detail)).toEqual([`${d1} → ${d2}`]);
 
-    // It moves the date to tomorrow: the sync that sees it tells of the change and reminds of tomorrow, once.
+    // It moves the date to tomorrow: the sync that sees it tells of the change, and that email is the eve's
+    // reminder (a "tomorrow" reminder besides would announce the same date twice at once).
     await account.setTwilioStatus(sid, {
       status: 'In Progress',
       phoneNumbers: { [a]: { focDate: tomorrow }, [b]: { focDate: tomorrow } },
     });
     await account.waitFor(id, (pr) => pr.focDate === tomorrow, `the FOC date ${tomorrow}`);
-    const reminded = await emailsOnce(
-      account,
-      (e) => e.body.text.includes('Even then, wait for our email'),
-      'reminder',
-    );
-    const reminder = reminded.find((e) => e.body.text.includes('Even then, wait for our email'));
-    expect(reminder?.subject).toBe(`Do not cancel your CallRail service yet: your numbers move on ${tomorrow}`);
-    expect(reminder?.body.text).toContain(`Your numbers are due to move on ${tomorrow}.`);
-    // More syncs on the same date (a webhook with nothing new) send no second reminder.
+    await emailsOnce(account, (e) => e.subject.endsWith(`moved to ${tomorrow}`), 'FOC_DATE_CHANGED to tomorrow');
+    // More syncs on the same date (a webhook with nothing new) send no reminder either.
     await settle(account, workflows, id);
     for (let i = 0; i < 2; i += 1) {
       await account.setTwilioStatus(sid, { status: 'In Progress' });
       await settle(account, workflows, id);
     }
     const templatesBeforeCompletion = sentTemplates(await account.events(id));
-    expect(countsOf(templatesBeforeCompletion).FOC_TOMORROW_REMINDER).toBe(1);
+    expect(countsOf(templatesBeforeCompletion).FOC_TOMORROW_REMINDER).toBeUndefined();
     const emailsBeforeCompletion = await account.emails();
-    expect(emailsBeforeCompletion.filter((e) => e.body.text.includes('Even then, wait for our email'))).toHaveLength(1);
+    expect(emailsBeforeCompletion.filter((e) => e.body.text.includes('Even then, wait for our email'))).toHaveLength(0);
+    expect(emailsBeforeCompletion.filter((e) => e.subject.includes(tomorrow))).toHaveLength(1);
 
     // The port completes: imported, pointed at the call router, and only then "safe to cancel".
     await account.setTwilioStatus(sid, { status: 'Completed' });
@@ -140,10 +135,9 @@ describe('paths of a port driven by Twilio status changes', () => {
       'FOC_DATE_SET',
       'FOC_DATE_CHANGED',
       'FOC_DATE_CHANGED',
-      'FOC_TOMORROW_REMINDER',
       'PORT_COMPLETED',
     ]);
-    expect(emails).toHaveLength(6);
+    expect(emails).toHaveLength(5);
     expectInOrder(storyOf(events), [
       `FOC_DATE_SET:${d1}`,
       'STATUS_CHANGED:FOC_RECEIVED',
@@ -152,7 +146,6 @@ describe('paths of a port driven by Twilio status changes', () => {
       'EMAIL_SENT:FOC_DATE_CHANGED',
       `FOC_DATE_CHANGED:${d2} → ${tomorrow}`,
       'EMAIL_SENT:FOC_DATE_CHANGED',
-      'EMAIL_SENT:FOC_TOMORROW_REMINDER',
       'STATUS_CHANGED:COMPLETED',
       `NUMBERS_IMPORTED:${a}, ${b}`,
       'EMAIL_SENT:PORT_COMPLETED',
