@@ -22,13 +22,15 @@ export { PortWorkflowStates };
 /** Step Functions fails a Standard execution whose history reaches this many events. */
 export const EXECUTION_HISTORY_EVENT_LIMIT = 25_000;
 /**
- * History events one poll cycle adds (WaitForPortUpdate 6, SyncPortStatus 5, IsPortFinished 2; a cycle that owes an
- * email adds DeliverEmails' 5, which the quiet stretch of a port does not).
+ * History events one quiet poll cycle adds: WaitForPortUpdate 6, SyncPortStatus 5, IsPortFinished 2. A cycle that
+ * owes an email adds DeliverEmails ({@link HISTORY_EVENTS_PER_EMAIL_DELIVERY}); most of a port's polls owe none.
  * A Standard execution fails at 25,000 events, so the poll interval and the execution timeout are checked
  * against it at synth time. test/e2e/long-wait.test.ts measures it from a real execution history.
  */
-export const HISTORY_EVENTS_PER_POLL_CYCLE = 18;
-/** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes and retries. */
+export const HISTORY_EVENTS_PER_POLL_CYCLE = 13;
+/** History events DeliverEmails adds to a cycle that owes an email (a status change, a reminder). */
+export const HISTORY_EVENTS_PER_EMAIL_DELIVERY = 5;
+/** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes, emails and retries. */
 export const POLLING_HISTORY_BUDGET = 12_500;
 
 /**
