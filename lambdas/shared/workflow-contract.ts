@@ -1,3 +1,27 @@
+/**
+ * The state names of the port workflow (lib/constructs/workflow.ts): a contract with the local stack, dashboards,
+ * the diagram (scripts/state-machine-diagram.ts) and tests.
+ */
+export const PortWorkflowStates = {
+  RouteByKind: 'RouteByKind',
+  SubmitPortIn: 'SubmitPortIn',
+  DeliverEmails: 'DeliverEmails',
+  IsPortFinished: 'IsPortFinished',
+  WaitForPortUpdate: 'WaitForPortUpdate',
+  SyncPortStatus: 'SyncPortStatus',
+  ImportNumbers: 'ImportNumbers',
+  DeliverCompletionEmails: 'DeliverCompletionEmails',
+  PortCompleted: 'PortCompleted',
+  DeliverClosingEmails: 'DeliverClosingEmails',
+  PortEnded: 'PortEnded',
+  MarkFailed: 'MarkFailed',
+  DeliverFailureEmails: 'DeliverFailureEmails',
+  PortFailed: 'PortFailed',
+} as const;
+
+/** One state name of the port workflow. */
+export type PortWorkflowState = (typeof PortWorkflowStates)[keyof typeof PortWorkflowStates];
+
 /** The input of one port request's execution. Written by the product API, read by the state machine. */
 export interface PortWorkflowInput {
   readonly accountId: string;
@@ -21,4 +45,9 @@ export interface WaitForPortUpdatePayload {
 /** What a workflow step that touches a port request returns to the state machine. */
 export interface PortStepResult {
   readonly status: string;
+  /**
+   * The port request's outbox still owes an email after the step (neither sent nor dead-lettered): IsPortFinished
+   * goes through DeliverEmails before waiting again only then, so a quiet poll cycle costs three transitions.
+   */
+  readonly emailsPending: boolean;
 }

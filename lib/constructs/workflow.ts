@@ -11,36 +11,26 @@ import {
   UnexpectedTaskErrorName,
   WorkflowErrorNames,
 } from '../../lambdas/shared/error-names';
+import { PortWorkflowStates } from '../../lambdas/shared/workflow-contract';
 import type { PortInNotifications } from './notifications';
 import type { TwilioSecrets } from './secrets';
 import { ServiceFunction } from './service-function';
 
 /** The state names of the port workflow: a contract with the local stack, dashboards and tests. */
-export const PortWorkflowStates = {
-  RouteByKind: 'RouteByKind',
-  SubmitPortIn: 'SubmitPortIn',
-  DeliverEmails: 'DeliverEmails',
-  IsPortFinished: 'IsPortFinished',
-  WaitForPortUpdate: 'WaitForPortUpdate',
-  SyncPortStatus: 'SyncPortStatus',
-  ImportNumbers: 'ImportNumbers',
-  DeliverCompletionEmails: 'DeliverCompletionEmails',
-  PortCompleted: 'PortCompleted',
-  PortEnded: 'PortEnded',
-  MarkFailed: 'MarkFailed',
-  DeliverFailureEmails: 'DeliverFailureEmails',
-  PortFailed: 'PortFailed',
-} as const;
+export { PortWorkflowStates };
 
 /** Step Functions fails a Standard execution whose history reaches this many events. */
 export const EXECUTION_HISTORY_EVENT_LIMIT = 25_000;
 /**
- * History events one poll cycle adds (WaitForPortUpdate 6, SyncPortStatus 5, DeliverEmails 5, IsPortFinished 2).
+ * History events one quiet poll cycle adds: WaitForPortUpdate 6, SyncPortStatus 5, IsPortFinished 2. A cycle that
+ * owes an email adds DeliverEmails ({@link HISTORY_EVENTS_PER_EMAIL_DELIVERY}); most of a port's polls owe none.
  * A Standard execution fails at 25,000 events, so the poll interval and the execution timeout are checked
  * against it at synth time. test/e2e/long-wait.test.ts measures it from a real execution history.
  */
-export const HISTORY_EVENTS_PER_POLL_CYCLE = 18;
-/** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes and retries. */
+export const HISTORY_EVENTS_PER_POLL_CYCLE = 13;
+/** History events DeliverEmails adds to a cycle that owes an email (a status change, a reminder). */
+export const HISTORY_EVENTS_PER_EMAIL_DELIVERY = 5;
+/** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes, emails and retries. */
 export const POLLING_HISTORY_BUDGET = 12_500;
 
 /**
@@ -266,8 +256,8 @@ export class PortWorkflow extends Construct {
     waitForPortUpdateStep.addCatch(syncPortStatusStep, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.wake' });
 
     const status = '$.sync.status';
-    // The MANUAL route reaches IsPortFinished before any step has written $.sync: a Choice rule on a missing
-    // path is a runtime error, so every rule checks presence first.
+    // The MANUAL route waits before any step has written $.sync, and a Choice rule on a missing path is a runtime
+    // error: every rule checks presence first.
     const statusIn = (...values: [string, ...string[]]): sfn.Condition => {
       const equals = values.map((value) => sfn.Condition.stringEquals(status, value));
       return sfn.Condition.and(
@@ -275,23 +265,43 @@ export class PortWorkflow extends Construct {
         equals.length === 1 && equals[0] ? equals[0] : sfn.Condition.or(...equals),
       );
     };
+    const emailsPending = '$.sync.emailsPending';
+    // The ending emails ("canceled", "expired") go out before the execution ends.
+    const deliverClosingEmails = step(S.DeliverClosingEmails, deliverEmails, sfn.JsonPath.DISCARD, [
+      onEmailDeliveryFailed,
+    ]);
+    // A cycle owing no email goes straight back to waiting: WaitForPortUpdate, SyncPortStatus, IsPortFinished,
+    // three transitions (Step Functions bills each one). DeliverCompletionEmails and DeliverClosingEmails send the
+    // whole outbox, so an email owed when the port finishes goes out there.
     const isPortFinished = new sfn.Choice(this, S.IsPortFinished)
       .when(statusIn('COMPLETED'), importNumbersStep.next(deliverCompletionEmails).next(portCompleted))
       // FAILED is terminal too; should a sync ever report it, end rather than wait out the execution timeout.
-      .when(statusIn('CANCELED', 'EXPIRED', 'FAILED'), portEnded)
+      .when(statusIn('CANCELED', 'EXPIRED', 'FAILED'), deliverClosingEmails.next(portEnded))
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent(emailsPending), sfn.Condition.booleanEquals(emailsPending, true)),
+        deliverEmailsStep,
+      )
       .otherwise(waitForPortUpdateStep);
 
     // A step that still fails after its retries (Twilio or SES down for long) must not end an open port: go back to
-    // waiting. The outbox keeps unsent emails and imports are idempotent, so the next cycle finishes the work;
+    // waiting. The outbox keeps unsent emails and imports are idempotent, so the next cycle finishes the work (a
+    // terminal port's WaitForPortUpdate completes at once, and its sync leads back to DeliverClosingEmails);
     // a port stuck this way shows up on the max-age alarm.
-    for (const recoverable of [syncPortStatusStep, deliverEmailsStep, importNumbersStep, deliverCompletionEmails]) {
+    for (const recoverable of [
+      syncPortStatusStep,
+      deliverEmailsStep,
+      importNumbersStep,
+      deliverCompletionEmails,
+      deliverClosingEmails,
+    ]) {
       recoverable.addCatch(waitForPortUpdateStep, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
     }
 
-    submitPortInStep.next(deliverEmailsStep);
+    // Submission queues the "submitted" email; a port canceled while it was submitted ends here too.
+    submitPortInStep.next(isPortFinished);
     waitForPortUpdateStep.next(syncPortStatusStep);
-    syncPortStatusStep.next(deliverEmailsStep);
-    deliverEmailsStep.next(isPortFinished);
+    syncPortStatusStep.next(isPortFinished);
+    deliverEmailsStep.next(waitForPortUpdateStep);
 
     const routeByKind = new sfn.Choice(this, S.RouteByKind)
       // MANUAL (toll-free) ports are done by hand in Twilio's console; their instructions email is queued already.

@@ -242,6 +242,11 @@ describe('paths of a port driven by Twilio status changes', () => {
     const execution = await workflows.ended(id, 'SUCCEEDED');
     expect(execution.name).toBe(id);
     expect(await workflows.executionsOf(id)).toHaveLength(1);
+    // The "expired" email went out on the way to the end, not through the loop's DeliverEmails.
+    const entered = (await workflows.history(id))
+      .filter((e) => e.type?.endsWith('StateEntered'))
+      .map((e) => e.stateEnteredEventDetails?.name);
+    expect(entered.slice(-4)).toEqual(['SyncPortStatus', 'IsPortFinished', 'DeliverClosingEmails', 'PortEnded']);
 
     // Later: Twilio says Completed (the number even appears in the account), and an old webhook comes again.
     const before = { view: await account.portRequest(id), events: await account.events(id), emails };

@@ -77,10 +77,10 @@ const never = () => new Promise<never>(() => undefined);
 
 it('submits, waits for a webhook, syncs, imports and mails the completion', async () => {
   const { output, error, visited, inputs } = await run(apiPort, {
-    SubmitPortIn: () => ({ status: 'IN_REVIEW' }),
+    SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: true }),
     DeliverEmails: () => ({ sent: 1 }),
     WaitForPortUpdate: () => ({ wokenBy: 'webhook' }),
-    SyncPortStatus: () => ({ status: 'COMPLETED' }),
+    SyncPortStatus: () => ({ status: 'COMPLETED', emailsPending: true }),
     ImportNumbers: () => ({ imported: ['+14155550100'] }),
     DeliverCompletionEmails: () => ({ sent: 1 }),
   });
@@ -90,12 +90,83 @@ it('submits, waits for a webhook, syncs, imports and mails the completion', asyn
     'DeliverEmails',
     'WaitForPortUpdate',
     'SyncPortStatus',
-    'DeliverEmails',
     'ImportNumbers',
     'DeliverCompletionEmails',
   ]);
-  expect(inputs.SyncPortStatus).toMatchObject({ wake: { wokenBy: 'webhook' }, sync: { status: 'IN_REVIEW' } });
+  expect(inputs.SyncPortStatus).toMatchObject({
+    wake: { wokenBy: 'webhook' },
+    sync: { status: 'IN_REVIEW', emailsPending: true },
+  });
   expect(output).toMatchObject({ ...apiPort, sync: { status: 'COMPLETED' }, import: { imported: ['+14155550100'] } });
+});
+
+it('goes back to waiting without DeliverEmails when a sync owes no email, through it when one does', async () => {
+  const owed = [false, true, false];
+  let syncs = 0;
+  const { error, visited } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: true }),
+    DeliverEmails: () => ({ sent: 1 }),
+    WaitForPortUpdate: () => ({ wokenBy: 'webhook' }),
+    SyncPortStatus: () => {
+      const emailsPending = owed[syncs];
+      syncs += 1;
+      return emailsPending === undefined
+        ? { status: 'CANCELED', emailsPending: true }
+        : { status: 'IN_REVIEW', emailsPending };
+    },
+    DeliverClosingEmails: () => ({ sent: 1 }),
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual([
+    'SubmitPortIn',
+    'DeliverEmails',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'DeliverEmails',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    // The "canceled" email goes out before the execution ends.
+    'DeliverClosingEmails',
+  ]);
+});
+
+it('ends a port canceled while it was submitted, after its emails', async () => {
+  const { error, output, visited } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'CANCELED', emailsPending: true }),
+    DeliverClosingEmails: () => ({ sent: 1 }),
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual(['SubmitPortIn', 'DeliverClosingEmails']);
+  expect(output).toMatchObject({ sync: { status: 'CANCELED' } });
+});
+
+it('goes back to waiting when the closing emails still fail past their retries', async () => {
+  let deliveries = 0;
+  const { error, visited } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: false }),
+    WaitForPortUpdate: () => ({ wokenBy: 'terminal' }),
+    SyncPortStatus: () => ({ status: 'EXPIRED', emailsPending: true }),
+    DeliverClosingEmails: () => {
+      deliveries += 1;
+      // The first visit's attempt and its 6 retries fail: caught back into waiting.
+      if (deliveries <= 7) throw namedError(WorkflowErrorNames.EmailDeliveryFailed);
+      return { sent: 1 };
+    },
+  });
+  expect(error).toBeUndefined();
+  expect(visited.filter((name) => name !== 'DeliverClosingEmails')).toEqual([
+    'SubmitPortIn',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+  ]);
+  expect(deliveries).toBe(8);
+  expect(visited.at(-1)).toBe('DeliverClosingEmails');
 });
 
 it('takes a MANUAL port to the wait without a sync status, and polls when no webhook comes', async () => {
@@ -104,11 +175,12 @@ it('takes a MANUAL port to the wait without a sync status, and polls when no web
     {
       DeliverEmails: () => null,
       WaitForPortUpdate: never,
-      SyncPortStatus: () => ({ status: 'CANCELED' }),
+      SyncPortStatus: () => ({ status: 'CANCELED', emailsPending: true }),
+      DeliverClosingEmails: () => null,
     },
   );
   expect(error).toBeUndefined();
-  expect(visited).toEqual(['DeliverEmails', 'WaitForPortUpdate', 'SyncPortStatus', 'DeliverEmails']);
+  expect(visited).toEqual(['DeliverEmails', 'WaitForPortUpdate', 'SyncPortStatus', 'DeliverClosingEmails']);
   // The timeout lands where a webhook's output would, so SyncPortStatus can tell a poll from a wake.
   expect(inputs.SyncPortStatus?.wake).toMatchObject({ Error: 'States.Timeout' });
 });
@@ -133,10 +205,10 @@ it('retries a transient Twilio error and a lost race instead of failing the port
       submits += 1;
       if (submits === 1) throw namedError(WorkflowErrorNames.TwilioTransient);
       if (submits === 2) throw namedError(WorkflowErrorNames.ConcurrentUpdate);
-      return { status: 'EXPIRED' };
+      return { status: 'EXPIRED', emailsPending: true };
     },
-    DeliverEmails: () => null,
+    DeliverClosingEmails: () => null,
   });
   expect(error).toBeUndefined();
-  expect(visited).toEqual(['SubmitPortIn', 'SubmitPortIn', 'SubmitPortIn', 'DeliverEmails']);
+  expect(visited).toEqual(['SubmitPortIn', 'SubmitPortIn', 'SubmitPortIn', 'DeliverClosingEmails']);
 });

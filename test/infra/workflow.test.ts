@@ -86,17 +86,20 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
     [
       'RouteByKind -choice-> DeliverEmails',
       'RouteByKind -default-> SubmitPortIn',
-      'SubmitPortIn -> DeliverEmails',
+      'SubmitPortIn -> IsPortFinished',
       'SubmitPortIn -States.ALL-> MarkFailed',
-      'DeliverEmails -> IsPortFinished',
       'IsPortFinished -choice-> ImportNumbers',
-      'IsPortFinished -choice-> PortEnded',
+      'IsPortFinished -choice-> DeliverClosingEmails',
+      'IsPortFinished -choice-> DeliverEmails',
       'IsPortFinished -default-> WaitForPortUpdate',
+      'DeliverEmails -> WaitForPortUpdate',
       'WaitForPortUpdate -> SyncPortStatus',
       'WaitForPortUpdate -States.Timeout-> SyncPortStatus',
-      'SyncPortStatus -> DeliverEmails',
+      // No DeliverEmails in between: a poll cycle owing no email is three transitions.
+      'SyncPortStatus -> IsPortFinished',
       'ImportNumbers -> DeliverCompletionEmails',
       'DeliverCompletionEmails -> PortCompleted',
+      'DeliverClosingEmails -> PortEnded',
       'MarkFailed -> DeliverFailureEmails',
       'DeliverFailureEmails -> PortFailed',
       // Past their retries, these go back to waiting rather than end an open port.
@@ -104,6 +107,7 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
       'DeliverEmails -States.ALL-> WaitForPortUpdate',
       'ImportNumbers -States.ALL-> WaitForPortUpdate',
       'DeliverCompletionEmails -States.ALL-> WaitForPortUpdate',
+      'DeliverClosingEmails -States.ALL-> WaitForPortUpdate',
     ].sort(),
   );
   expect(state('PortCompleted').Type).toBe('Succeed');
@@ -127,10 +131,21 @@ it('decides on $.sync.status, guarded so a MANUAL port without a sync yet goes o
     ],
     Next: 'ImportNumbers',
   });
-  const ended = JSON.stringify(choices.find((c) => c.Next === 'PortEnded'));
+  const ended = JSON.stringify(choices.find((c) => c.Next === 'DeliverClosingEmails'));
   expect(ended).toContain('"IsPresent":true');
-  for (const status of ['CANCELED', 'EXPIRED']) expect(ended).toContain(`"StringEquals":"${status}"`);
+  for (const status of ['CANCELED', 'EXPIRED', 'FAILED']) expect(ended).toContain(`"StringEquals":"${status}"`);
   expect(ended).not.toContain('COMPLETED');
+  // Emails owed send the workflow through DeliverEmails; the status rules come first, so a finishing port's
+  // emails go out on its way to the end.
+  expect(choices.map((c) => c.Next)).toEqual(['ImportNumbers', 'DeliverClosingEmails', 'DeliverEmails']);
+  expect(choices[2]).toEqual({
+    And: [
+      { Variable: '$.sync.emailsPending', IsPresent: true },
+      { Variable: '$.sync.emailsPending', BooleanEquals: true },
+    ],
+    Next: 'DeliverEmails',
+  });
+  expect(state('IsPortFinished').Default).toBe('WaitForPortUpdate');
 });
 
 it('waits for a webhook with a task token, timing out after the poll interval into SyncPortStatus', () => {
@@ -162,6 +177,7 @@ it('calls the other Lambda steps directly by function ARN, the whole state as pa
     DeliverEmails: [fnArn(f.deliverEmails), null],
     DeliverCompletionEmails: [fnArn(f.deliverEmails), null],
     DeliverFailureEmails: [fnArn(f.deliverEmails), null],
+    DeliverClosingEmails: [fnArn(f.deliverEmails), null],
   };
   for (const [name, [resource, resultPath]] of Object.entries(expected)) {
     const s = state(name);
@@ -175,7 +191,7 @@ it('calls the other Lambda steps directly by function ARN, the whole state as pa
 });
 
 it('gives every Task an explicit timeout', () => {
-  expect(tasks()).toHaveLength(8);
+  expect(tasks()).toHaveLength(9);
   for (const [name, s] of tasks()) {
     const timeouts = ['TimeoutSeconds', 'TimeoutSecondsPath'].filter((key) => key in s);
     expect({ name, timeouts }).toEqual({ name, timeouts: [expect.any(String)] });
@@ -195,7 +211,7 @@ it('retries with the shared error names: Twilio hiccups, lost races, email failu
   for (const name of ['SubmitPortIn', 'SyncPortStatus', 'ImportNumbers']) {
     expect(retried(name)).toContain(WorkflowErrorNames.TwilioTransient);
   }
-  for (const name of ['DeliverEmails', 'DeliverCompletionEmails', 'DeliverFailureEmails']) {
+  for (const name of ['DeliverEmails', 'DeliverCompletionEmails', 'DeliverClosingEmails', 'DeliverFailureEmails']) {
     expect(retried(name)).toContain(WorkflowErrorNames.EmailDeliveryFailed);
     expect(retried(name)).not.toContain(WorkflowErrorNames.TwilioTransient);
   }

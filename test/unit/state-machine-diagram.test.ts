@@ -30,6 +30,13 @@ describe('stateMachineMermaid', () => {
             ],
             Next: 'Done',
           },
+          {
+            And: [
+              { Variable: '$.sync.emailsPending', IsPresent: true },
+              { Variable: '$.sync.emailsPending', BooleanEquals: true },
+            ],
+            Next: 'Mail',
+          },
         ],
         Default: 'Wait',
       },
@@ -39,6 +46,7 @@ describe('stateMachineMermaid', () => {
         TimeoutSecondsPath: '$.cadence.pollIntervalSeconds',
         Next: 'Work',
       },
+      Mail: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:Mail', Next: 'Wait' },
       Done: { Type: 'Succeed' },
       Failed: { Type: 'Fail', Error: 'PortInFailed' },
     },
@@ -60,6 +68,9 @@ describe('stateMachineMermaid', () => {
         '  Work -.->|States.ALL| Failed',
         // The IsPresent guard is plumbing, not a decision: it is left out of the label.
         '  Check -->|$.sync.status in CANCELED, EXPIRED| Done',
+        '  Check -->|$.sync.emailsPending = true| Mail',
+        '  Check -->|otherwise| Wait',
+        '  Mail --> Wait',
         '  Wait --> Work',
       ]),
     );

@@ -1,6 +1,7 @@
 import { withEmail, withStatus } from '../../domain/port-request';
 import type { PortStepResult } from '../../shared/workflow-contract';
 import type { Clock, Metrics, PortInRepository } from '../ports';
+import { portStepResult } from './submit-port-in';
 
 /** MarkFailed: the service could not submit the port; the customer is told to keep the old service. */
 export async function markFailed(
@@ -16,5 +17,5 @@ export async function markFailed(
   });
   // Counted once: a retried MarkFailed finds the port FAILED already and changes nothing.
   if (failedNow) deps.metrics.count('PortsFailed');
-  return { status: updated.status };
+  return portStepResult(updated);
 }

@@ -21,6 +21,14 @@ export interface WorkflowDeps {
   readonly metrics: Metrics;
 }
 
+/**
+ * What a step that touched the port request answers the state machine: its status, and whether its outbox still
+ * owes an email (one neither sent nor dead-lettered), which sends the workflow through DeliverEmails.
+ */
+export function portStepResult(pr: Pick<PortRequest, 'status' | 'outbox'>): PortStepResult {
+  return { status: pr.status, emailsPending: pr.outbox.some((e) => !e.sentAt && !e.deadLetteredAt) };
+}
+
 /** The snake_case Port In body Twilio expects, built from our port request. */
 export function toPortInCreateBody(pr: PortRequest, accountSid: string): TwilioPortInCreateBody {
   const c = pr.losingCarrier;
@@ -59,7 +67,7 @@ export async function submitPortIn(
 ): Promise<PortStepResult> {
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
   if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
-  if (pr.twilioPortInRequestSid || isTerminal(pr.status)) return { status: pr.status };
+  if (pr.twilioPortInRequestSid || isTerminal(pr.status)) return portStepResult(pr);
 
   const { gateway, accountSid } = await twilioForAccount(input.accountId, deps);
   let created: Awaited<ReturnType<typeof createPortInOnce>>;
@@ -93,5 +101,5 @@ export async function submitPortIn(
     // Canceled by the customer while we were submitting: withdraw what we just created.
     await gateway.cancelPortIn(created.sid);
   }
-  return { status: updated.status };
+  return portStepResult(updated);
 }

@@ -17,7 +17,7 @@ import type { PortStepResult, PortWorkflowInput } from '../../shared/workflow-co
 import type { TwilioAccountGateway } from '../ports';
 import { twilioForAccount } from '../twilio-account';
 import { createPortInOnce } from './create-port-in-once';
-import { toPortInCreateBody, type WorkflowDeps } from './submit-port-in';
+import { portStepResult, toPortInCreateBody, type WorkflowDeps } from './submit-port-in';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -102,7 +102,7 @@ export async function syncPortStatus(
   const startedAt = deps.clock.now().toISOString();
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
   if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
-  if (isTerminal(pr.status)) return { status: pr.status };
+  if (isTerminal(pr.status)) return portStepResult(pr);
   // Wakes recorded from here on are not covered by what this sync reads: the next wait must see them.
   const wakesSeen = pr.wakeCount ?? 0;
   const webhookSince = coveredWebhookSince(pr, wakesSeen);
@@ -160,5 +160,5 @@ export async function syncPortStatus(
   if (statusChanged && webhookSince) {
     deps.metrics.milliseconds('WebhookToTransitionLatency', deps.clock.now().getTime() - Date.parse(webhookSince));
   }
-  return { status: updated.status };
+  return portStepResult(updated);
 }
