@@ -212,9 +212,12 @@ export function createTaskHandler(plan: TaskStatePlan, runtime: TaskRuntime): Ta
       const timeoutTimer = setTimeout(() => {
         if (!open) return;
         timeOut('States.Timeout', `Task ${plan.name} ran longer than ${settings.timeoutSeconds} s`);
-        // The engine's timer, due in this same timers phase, rejects with its own States.Timeout (which
-        // States.TaskFailed does not match); this only settles the promise should it not.
-        setImmediate(() => reject(stateError('States.Timeout', 'States.Timeout')));
+        // The engine's timer, armed a moment after this one with the same delay, rejects with its own
+        // StatesTimeoutError (which States.TaskFailed does not match; the engine tells by class, not by name). It can
+        // fall into the next turn of the event loop (timers have millisecond grain), so this fallback waits a second
+        // rather than a turn: settling first with a plain Error named States.Timeout would be retried as a task
+        // failure, re-running the wait, which Step Functions never does.
+        setTimeout(() => reject(stateError('States.Timeout', 'States.Timeout')), 1000).unref();
       }, settings.timeoutSeconds * 1000);
 
       const armHeartbeat = (): void => {
