@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { PortRequest } from '../../domain/port-request';
+import { TERMINAL_STATUSES } from '../../domain/port-status';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
 import type {
@@ -176,6 +177,65 @@ export class DynamoPortInRepository implements PortInRepository {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
+    }
+    throw new ConcurrentUpdateError(`Port request ${portRequestId} kept changing under us`);
+  }
+
+  async recordWebhookWake(accountId: string, portRequestId: string, at: string): Promise<PortRequest | undefined> {
+    const terminal = [...TERMINAL_STATUSES];
+    const terminalValues = Object.fromEntries(terminal.map((status, i) => [`:terminal${i}`, status]));
+    // The item is there and not finished (a finished port request has nothing left to wake: it stays untouched).
+    const live = `attribute_exists(PK) AND NOT (#status IN (${Object.keys(terminalValues).join(', ')}))`;
+    // withWebhookWake's test, (webhookPendingWake ?? 0) > (wakesHandled ?? 0), on the stored attributes.
+    const earlierPending =
+      '((attribute_exists(#pendingWake) AND attribute_not_exists(#handled) AND #pendingWake > :zero) OR #pendingWake > #handled)';
+    const woken =
+      'SET #wakeCount = if_not_exists(#wakeCount, :zero) + :one, #wakeRequestedAt = :at, #version = #version + :one, #updatedAt = :now';
+    const variants = [
+      // No earlier webhook waits for a sync: this one becomes the one the next status change is timed from.
+      {
+        condition: `${live} AND NOT ${earlierPending}`,
+        update: `${woken}, #pendingSince = :at, #pendingWake = if_not_exists(#wakeCount, :zero) + :one`,
+      },
+      { condition: `${live} AND ${earlierPending}`, update: woken },
+    ];
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      for (const variant of variants) {
+        try {
+          const result = await this.db.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
+              UpdateExpression: variant.update,
+              ConditionExpression: variant.condition,
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#wakeCount': 'wakeCount',
+                '#wakeRequestedAt': 'wakeRequestedAt',
+                '#version': 'version',
+                '#updatedAt': 'updatedAt',
+                '#pendingWake': 'webhookPendingWake',
+                '#handled': 'wakesHandled',
+                ...(variant.update.includes('#pendingSince') ? { '#pendingSince': 'webhookPendingSince' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ...terminalValues,
+                ':zero': 0,
+                ':one': 1,
+                ':at': at,
+                ':now': new Date().toISOString(),
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          return strip<PortRequest>(result.Attributes);
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      // Neither variant held: the item is missing or finished, or a sync moved wakesHandled between the two tries.
+      const current = await this.getPortRequest(accountId, portRequestId);
+      if (!current || TERMINAL_STATUSES.has(current.status)) return current;
     }
     throw new ConcurrentUpdateError(`Port request ${portRequestId} kept changing under us`);
   }
