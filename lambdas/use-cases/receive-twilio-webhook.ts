@@ -62,6 +62,23 @@ export class PortRequestIdCache {
   }
 }
 
+/** Task tokens a warm function remembers at most (the oldest is forgotten first). */
+const MAX_SPENT_TOKENS = 10_000;
+
+/** The task tokens this warm function has sent SendTaskSuccess for: a token wakes its task once, at most. */
+export class SpentTaskTokens {
+  private readonly tokens = new Set<string>();
+
+  has(token: string): boolean {
+    return this.tokens.has(token);
+  }
+
+  add(token: string): void {
+    if (this.tokens.size >= MAX_SPENT_TOKENS) this.tokens.delete(this.tokens.values().next().value as string);
+    this.tokens.add(token);
+  }
+}
+
 /** Checks the signature with the account's token; a kept token that fails is read again once (it may have rotated). */
 async function isSignedByAccount(input: TwilioWebhookInput, tokens: TwilioTokenStore): Promise<boolean> {
   if (!input.signature) return false;
@@ -98,6 +115,8 @@ export async function receiveTwilioWebhook(
     metrics: Metrics;
     /** Sid → port request id, kept across invocations of a warm function. */
     portRequestIds?: PortRequestIdCache;
+    /** Task tokens this warm function has already sent (the task is woken or gone): not sent again. */
+    spentTaskTokens?: SpentTaskTokens;
   },
 ): Promise<{ accepted: boolean; portRequestId?: string; deadLetterId?: string }> {
   if (!(await isSignedByAccount(input, deps.tokens))) throw FORBIDDEN();
@@ -133,6 +152,10 @@ export async function receiveTwilioWebhook(
     return { accepted: false, deadLetterId };
   }
 
-  if (pr.taskToken && !isTerminal(pr.status)) await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
+  if (pr.taskToken && !isTerminal(pr.status) && !deps.spentTaskTokens?.has(pr.taskToken)) {
+    await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
+    // Accepted or refused as stale, the token wakes nothing any more: later webhooks of a burst need not send it.
+    deps.spentTaskTokens?.add(pr.taskToken);
+  }
   return { accepted: true, portRequestId };
 }

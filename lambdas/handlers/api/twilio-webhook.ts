@@ -9,7 +9,7 @@ import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
-import { PortRequestIdCache, receiveTwilioWebhook } from '../../use-cases/receive-twilio-webhook';
+import { PortRequestIdCache, receiveTwilioWebhook, SpentTaskTokens } from '../../use-cases/receive-twilio-webhook';
 import { json, parseParam, problemJsonErrors } from './http';
 import { accountIdSchema } from './schemas';
 
@@ -26,6 +26,7 @@ const deps = {
   // Kept in the warm function: one Secrets Manager read per account every few minutes, not one per webhook.
   tokens: new CachingTokenStore(new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX)),
   portRequestIds: new PortRequestIdCache(),
+  spentTaskTokens: new SpentTaskTokens(),
   workflow: new StepFunctionsWorkflowClient(undefined),
   clock: { now: () => new Date() },
   metrics,
