@@ -71,6 +71,11 @@ export interface PortInRepository {
     portRequestId: string,
     change: (current: PortRequest) => PortRequest | undefined,
   ): Promise<PortRequest>;
+  /**
+   * Records a Twilio webhook's wake in one atomic write, as withWebhookWake would (and bumps `version`), unless the
+   * port request is finished. Answers the port request afterwards (unchanged when finished), undefined when missing.
+   */
+  recordWebhookWake(accountId: string, portRequestId: string, at: string): Promise<PortRequest | undefined>;
   listPortRequests(
     accountId: string,
     options: { status?: string; limit: number; cursor?: string },
@@ -150,7 +155,8 @@ export interface TwilioGateway {
 
 /** Where each account's Twilio auth token is kept (Secrets Manager). */
 export interface TwilioTokenStore {
-  getAuthToken(accountId: string): Promise<string | undefined>;
+  /** `forceFetch`: read the stored token even when a recently read one is kept (a cache's caller saw it fail). */
+  getAuthToken(accountId: string, options?: { readonly forceFetch?: boolean }): Promise<string | undefined>;
   putAuthToken(accountId: string, authToken: string): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { PortRequest } from '../../domain/port-request';
+import { TERMINAL_STATUSES } from '../../domain/port-status';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
 import type {
@@ -51,6 +52,18 @@ function decodeCursor(cursor: string | undefined, accountId: string): Item | und
   } catch {
     return undefined;
   }
+}
+
+/** Per port request, whether recordWebhookWake last found an earlier webhook pending (a hint, bounded). */
+const earlierPendingLastTime = new Map<string, boolean>();
+const MAX_WAKE_HINTS = 10_000;
+
+function rememberVariant(key: string, earlierPending: boolean): void {
+  earlierPendingLastTime.delete(key);
+  if (earlierPendingLastTime.size >= MAX_WAKE_HINTS) {
+    earlierPendingLastTime.delete(earlierPendingLastTime.keys().next().value as string);
+  }
+  earlierPendingLastTime.set(key, earlierPending);
 }
 
 /** The single-table DynamoDB repository. Every write is one conditional single-item write. */
@@ -176,6 +189,79 @@ export class DynamoPortInRepository implements PortInRepository {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
+    }
+    throw new ConcurrentUpdateError(`Port request ${portRequestId} kept changing under us`);
+  }
+
+  async recordWebhookWake(accountId: string, portRequestId: string, at: string): Promise<PortRequest | undefined> {
+    const terminalValues = Object.fromEntries([...TERMINAL_STATUSES].map((status, i) => [`:terminal${i}`, status]));
+    // Not finished (a finished port request has nothing left to wake: it stays untouched).
+    const live = Object.keys(terminalValues)
+      .map((value) => `#status <> ${value}`)
+      .join(' AND ');
+    // withWebhookWake's test, (webhookPendingWake ?? 0) > (wakesHandled ?? 0), and its negation, on the stored item,
+    // as a flat OR of ANDs (AND binds tighter), each on an item that exists.
+    // No nested parentheses: dynalite's parser backtracks on them (4 ms for the nested form of the same test).
+    const earlierPending = [
+      `attribute_exists(PK) AND attribute_not_exists(#handled) AND #pendingWake > :zero AND ${live}`,
+      `attribute_exists(PK) AND #pendingWake > #handled AND ${live}`,
+    ].join(' OR ');
+    const noEarlierPending = [
+      `attribute_exists(PK) AND attribute_not_exists(#pendingWake) AND ${live}`,
+      `attribute_exists(PK) AND attribute_not_exists(#handled) AND #pendingWake <= :zero AND ${live}`,
+      `attribute_exists(PK) AND #pendingWake <= #handled AND ${live}`,
+    ].join(' OR ');
+    const woken =
+      'SET #wakeCount = if_not_exists(#wakeCount, :zero) + :one, #wakeRequestedAt = :at, #version = #version + :one, #updatedAt = :now';
+    const variants = [
+      // No earlier webhook waits for a sync: this one becomes the one the next status change is timed from.
+      {
+        condition: noEarlierPending,
+        update: `${woken}, #pendingSince = :at, #pendingWake = if_not_exists(#wakeCount, :zero) + :one`,
+      },
+      { condition: earlierPending, update: woken },
+    ];
+    // Webhooks come in bursts: try first what held last time for this port request (one write, not two, mostly).
+    const key = `${accountId}#${portRequestId}`;
+    if (earlierPendingLastTime.get(key)) variants.reverse();
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      for (const variant of variants) {
+        try {
+          const result = await this.db.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
+              UpdateExpression: variant.update,
+              ConditionExpression: variant.condition,
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#wakeCount': 'wakeCount',
+                '#wakeRequestedAt': 'wakeRequestedAt',
+                '#version': 'version',
+                '#updatedAt': 'updatedAt',
+                '#pendingWake': 'webhookPendingWake',
+                '#handled': 'wakesHandled',
+                ...(variant.update.includes('#pendingSince') ? { '#pendingSince': 'webhookPendingSince' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ...terminalValues,
+                ':zero': 0,
+                ':one': 1,
+                ':at': at,
+                ':now': new Date().toISOString(),
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          rememberVariant(key, variant.update === woken);
+          return strip<PortRequest>(result.Attributes);
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      // Neither variant held: the item is missing or finished, or a sync moved wakesHandled between the two tries.
+      const current = await this.getPortRequest(accountId, portRequestId);
+      if (!current || TERMINAL_STATUSES.has(current.status)) return current;
     }
     throw new ConcurrentUpdateError(`Port request ${portRequestId} kept changing under us`);
   }

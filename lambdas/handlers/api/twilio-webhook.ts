@@ -4,11 +4,12 @@ import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
 import { identifyPortRequest, observability } from '../../adapters/observability/middleware';
+import { CachingTokenStore } from '../../adapters/secrets/caching-token-store';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
-import { receiveTwilioWebhook } from '../../use-cases/receive-twilio-webhook';
+import { PortRequestIdCache, receiveTwilioWebhook, SpentTaskTokens } from '../../use-cases/receive-twilio-webhook';
 import { json, parseParam, problemJsonErrors } from './http';
 import { accountIdSchema } from './schemas';
 
@@ -22,7 +23,10 @@ const config = loadConfig(
 
 const deps = {
   repository: new DynamoPortInRepository(config.TABLE_NAME),
-  tokens: new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX),
+  // Kept in the warm function: one Secrets Manager read per account every few minutes, not one per webhook.
+  tokens: new CachingTokenStore(new SecretsManagerTokenStore(config.TWILIO_SECRET_PREFIX)),
+  portRequestIds: new PortRequestIdCache(),
+  spentTaskTokens: new SpentTaskTokens(),
   workflow: new StepFunctionsWorkflowClient(undefined),
   clock: { now: () => new Date() },
   metrics,
