@@ -183,12 +183,14 @@ export class PortWorkflow extends Construct {
     // first, then the errors no retry can fix (MaxAttempts 0, so States.TaskFailed below does not catch them), then
     // anything else a step throws (a bug, a DynamoDB hiccup), retried a few times before the state's Catch.
     const notRetried: sfn.RetryProps = { errors: [...NotRetriedErrorNames], maxAttempts: 0 };
+    // Six retries over about two minutes: an overloaded dependency (a DynamoDB or Twilio connection that cannot be
+    // opened in time) recovers within that, and SubmitPortIn's Catch would otherwise fail an order that is fine.
     const onUnexpectedError: sfn.RetryProps = {
       errors: [UnexpectedTaskErrorName],
       interval: Duration.seconds(2),
       backoffRate: 2,
-      maxAttempts: 3,
-      maxDelay: Duration.seconds(30),
+      maxAttempts: 6,
+      maxDelay: Duration.minutes(2),
       jitterStrategy: sfn.JitterType.FULL,
     };
     const lastRetries = [onConcurrentUpdate, onLambdaServiceError, notRetried, onUnexpectedError];

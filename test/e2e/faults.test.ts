@@ -397,27 +397,27 @@ describe('Twilio faults on the local stack', () => {
       ]);
     });
 
-    it('an error past the retries still ends in the Catch: SyncPortStatus throwing 4 times goes back to waiting', async () => {
+    it('an error past the retries still ends in the Catch: SyncPortStatus throwing 7 times goes back to waiting', async () => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const number = nextNumber();
       const [portRequestId] = (await account.order(bill, [number])) as [string];
       const sid = await account.submitted(portRequestId);
       await workflows.settled(portRequestId);
-      stack.lambdaFaults.throwNext('SyncPortStatusFunction', 4);
+      stack.lambdaFaults.throwNext('SyncPortStatusFunction', 7);
       await account.setTwilioStatus(sid, { status: 'In Progress', webhook: 'deliver' });
-      // 1 + MaxAttempts 3 failures, then the Catch waits again; the next wake (this webhook) syncs.
+      // 1 + MaxAttempts 6 failures, then the Catch waits again; the next wake (this webhook) syncs.
       await eventually(
         async () => {
           const outcomes = outcomesOf(await workflows.history(portRequestId), 'SyncPortStatus');
-          return outcomes.length >= 4 ? outcomes : undefined;
+          return outcomes.length >= 7 ? outcomes : undefined;
         },
-        { what: 'four SyncPortStatus attempts' },
+        { what: 'seven SyncPortStatus attempts' },
       );
       await workflows.settled(portRequestId);
       // The webhook's wake is still counted: WaitForPortUpdate lets the next SyncPortStatus run at once.
       const history = await workflows.history(portRequestId);
-      expect(outcomesOf(history, 'SyncPortStatus')).toEqual(['Error', 'Error', 'Error', 'Error', 'ok']);
+      expect(outcomesOf(history, 'SyncPortStatus')).toEqual([...Array(7).fill('Error'), 'ok']);
       expect(entriesCount(history, 'SyncPortStatus')).toBe(2);
       expect((await account.portRequest(portRequestId)).status).toBe('SUBMITTED');
       await completeAndCheckOnce(account, portRequestId, sid, number);
