@@ -15,7 +15,7 @@ const PORT_REQUEST_ID = /^[A-Za-z0-9_-]{1,80}$/;
 export function identifyPortRequest(portRequestId: unknown): void {
   if (typeof portRequestId !== 'string' || !PORT_REQUEST_ID.test(portRequestId)) return;
   logger.appendKeys({ portRequestId });
-  tracer.putAnnotation('portRequestId', portRequestId);
+  tracer?.putAnnotation('portRequestId', portRequestId);
 }
 
 /** Starts each invocation with no keys left from the last one, then tags it with its port request, if any. */
@@ -39,7 +39,7 @@ export function observability<TEvent = unknown, TResult = unknown>(
   portRequestIdOf: (event: TEvent) => unknown = () => undefined,
 ): MiddlewareObj<TEvent, TResult>[] {
   return [
-    captureLambdaHandler(tracer, { captureResponse: false }),
+    ...(tracer ? [captureLambdaHandler(tracer, { captureResponse: false })] : []),
     portRequestContext<TEvent>(portRequestIdOf),
     injectLambdaContext(logger, { resetKeys: true }),
     logMetrics(powertoolsMetrics),
