@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { GetExecutionHistoryCommand, type HistoryEvent, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { type HistoryEvent, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from '../../local/stack';
+
+export { executionHistory } from '../../local/stepfunctions/execution-history';
 
 export function sfnClient(stack: LocalStack): SFNClient {
   return new SFNClient({ endpoint: stack.urls.stepFunctions, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -21,19 +23,6 @@ export async function listExecutions(
     nextToken = page.nextToken;
   } while (nextToken);
   return all;
-}
-
-export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, includeExecutionData: false, maxResults: 1000 }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 /** What an execution's history says about billing: transitions and the Lambda invocations of its Task states. */

@@ -1,9 +1,6 @@
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  ListExecutionsCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { type HistoryEvent, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+
+export { executionHistory } from '../../local/stepfunctions/execution-history';
 
 /** The ARN of the execution named `name` (executions are named after their port request). */
 export async function executionArnNamed(sfn: SFNClient, stateMachineArn: string, name: string): Promise<string> {
@@ -15,20 +12,6 @@ export async function executionArnNamed(sfn: SFNClient, stateMachineArn: string,
     nextToken = page.nextToken;
   } while (nextToken);
   throw new Error(`No execution named ${name} in ${stateMachineArn}`);
-}
-
-/** Every event of an execution's history, oldest first, without input and output data (only counts matter). */
-export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, includeExecutionData: false, maxResults: 1000 }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 /** Where a state was entered: the index in `events` of each `<Type>StateEntered` event naming `stateName`. */
