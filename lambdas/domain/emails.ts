@@ -38,6 +38,8 @@ export interface EmailData {
   readonly previousFocDate?: string;
   readonly expectedCompletion: { readonly earliest: string; readonly latest: string };
   readonly estimatedMonthlyCostUsd: number;
+  /** The carrier's numbers still porting in the order's other requests: then it is not yet safe to cancel. */
+  readonly carrierNumbersStillPorting?: readonly string[];
 }
 
 export interface RenderedEmail {
@@ -250,6 +252,20 @@ function body(template: EmailTemplateName, d: EmailData): Body {
     }
     case 'PORT_COMPLETED': {
       const imported = d.phoneNumbers.filter((n) => n.imported).map((n) => formatNumber(n.phoneNumber));
+      const stillPorting = d.carrierNumbersStillPorting ?? [];
+      if (stillPorting.length > 0) {
+        const others =
+          stillPorting.length === 1 ? 'another of your numbers is' : `${stillPorting.length} more of your numbers are`;
+        return {
+          subject: `These numbers are ported: do not cancel your ${carrier} service yet`,
+          paragraphs: [
+            `These numbers have moved to your Twilio account and are live in Ring Tonic. ${DO_NOT_CANCEL} ${carrier}: ${others} still moving from ${carrier} (${stillPorting.map(formatNumber).join(', ')}), and cancelling now would lose ${stillPorting.length === 1 ? 'it' : 'them'}. We will email you when it is safe.`,
+            cost,
+            'Imported numbers:',
+          ],
+          list: imported,
+        };
+      }
       return {
         subject: `Your numbers are ported: it is now safe to cancel your ${carrier} service`,
         paragraphs: [

@@ -288,6 +288,33 @@ export function isSafeToCancelOldService(pr: PortRequest): boolean {
   return pr.status === 'COMPLETED' && ported.length > 0 && ported.every((n) => n.imported);
 }
 
+/**
+ * The other port requests of `pr`'s order that move numbers away from the same carrier: an order splits one
+ * carrier's numbers into several requests (a toll-free number goes the MANUAL way), and the carrier's service may
+ * only be cancelled once all of them are done.
+ */
+export function sameCarrierSiblings(pr: PortRequest, orderPortRequests: readonly PortRequest[]): PortRequest[] {
+  const carrier = pr.losingCarrier.name.trim().toLowerCase();
+  return orderPortRequests.filter(
+    (other) =>
+      other.portRequestId !== pr.portRequestId &&
+      other.orderId === pr.orderId &&
+      other.losingCarrier.name.trim().toLowerCase() === carrier,
+  );
+}
+
+/** Safe to cancel the carrier: this port request and every other of its order with the same carrier are done. */
+export function isSafeToCancelCarrier(pr: PortRequest, orderPortRequests: readonly PortRequest[]): boolean {
+  return isSafeToCancelOldService(pr) && sameCarrierSiblings(pr, orderPortRequests).every(isSafeToCancelOldService);
+}
+
+/** The carrier's numbers still not ported and imported in the other port requests of the order. */
+export function carrierNumbersStillPorting(pr: PortRequest, orderPortRequests: readonly PortRequest[]): string[] {
+  return sameCarrierSiblings(pr, orderPortRequests)
+    .filter((other) => !isSafeToCancelOldService(other))
+    .flatMap((other) => other.phoneNumbers.map((n) => n.phoneNumber));
+}
+
 const BUSINESS_DAYS_BY_ROUTE: Record<PortRoute, readonly [number, number]> = {
   API: [7, 10],
   MANUAL: [7, 21],

@@ -1,15 +1,20 @@
 import {
   estimatedMonthlyCostUsd,
   expectedCompletion,
+  isSafeToCancelCarrier,
   isSafeToCancelOldService,
   type PortRequest,
 } from '../domain/port-request';
 import { HttpProblem } from '../shared/errors';
 import { type PortOrderView, toOrderView } from './create-port-order';
+import { orderPortRequests } from './order-port-requests';
 import type { Page, PortInRepository } from './ports';
 
-/** GET port-requests/{id}: everything about the port but the PINs and the workflow's internals. */
-export function toPortRequestView(pr: PortRequest) {
+/**
+ * GET port-requests/{id}: everything about the port but the PINs and the workflow's internals. `orderPortRequests`
+ * are the port requests of its order: the carrier is safe to cancel only once all of its requests are done.
+ */
+export function toPortRequestView(pr: PortRequest, orderPortRequests: readonly PortRequest[] = []) {
   return {
     portRequestId: pr.portRequestId,
     orderId: pr.orderId,
@@ -28,7 +33,7 @@ export function toPortRequestView(pr: PortRequest) {
     ...(pr.focDate ? { focDate: pr.focDate } : {}),
     expectedCompletion: expectedCompletion(pr),
     estimatedMonthlyCostUsd: estimatedMonthlyCostUsd(pr.phoneNumbers),
-    safeToCancelOldService: isSafeToCancelOldService(pr),
+    safeToCancelOldService: isSafeToCancelCarrier(pr, orderPortRequests),
     createdAt: pr.createdAt,
     updatedAt: pr.updatedAt,
   };
@@ -39,7 +44,7 @@ const notFound = (what: string) => new HttpProblem(404, 'Not found', `No such ${
 export async function getPortRequest(accountId: string, portRequestId: string, repository: PortInRepository) {
   const pr = await repository.getPortRequest(accountId, portRequestId);
   if (!pr) throw notFound('port request');
-  return toPortRequestView(pr);
+  return toPortRequestView(pr, isSafeToCancelOldService(pr) ? await orderPortRequests(repository, pr) : []);
 }
 
 export async function getPortRequestEvents(accountId: string, portRequestId: string, repository: PortInRepository) {
@@ -54,7 +59,13 @@ export async function listPortRequests(
   repository: PortInRepository,
 ): Promise<Page<ReturnType<typeof toPortRequestView>>> {
   const page = await repository.listPortRequests(accountId, options);
-  return { items: page.items.map(toPortRequestView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  // Only a done request needs its order's other requests read: anything else is not safe to cancel anyway.
+  const items = await Promise.all(
+    page.items.map(async (pr) =>
+      toPortRequestView(pr, isSafeToCancelOldService(pr) ? await orderPortRequests(repository, pr) : []),
+    ),
+  );
+  return { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
 }
 
 export async function getPortOrder(

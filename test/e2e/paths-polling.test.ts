@@ -155,6 +155,43 @@ describe('paths of a port that polling and reminders carry', () => {
     ]);
   }, 60000);
 
+  it('says "safe to cancel" a carrier only once every port request of the order with that carrier is done', async () => {
+    const account = new TestAccount(stack);
+    const bill = await account.connect();
+    const local = '+14155550171';
+    const tollFree = '+18885550171';
+    const ids = (await account.order(bill, [local, tollFree], 'CallRail', { pin: PIN })) as string[];
+    const views = await Promise.all(ids.map((id) => account.portRequest(id)));
+    const apiId = views.find((pr) => pr.route === 'API')?.portRequestId as string;
+    const manualId = views.find((pr) => pr.route === 'MANUAL')?.portRequestId as string;
+    const sid = await account.submitted(apiId);
+
+    // The toll-free number (the MANUAL request) arrives first: ported and imported, yet CallRail still has the other.
+    await account.sim(`/_sim/accounts/${account.accountSid}/incoming-phone-numbers`, { phoneNumber: tollFree });
+    const manualDone = await account.waitFor(manualId, (pr) => pr.phoneNumbers.every((n) => n.imported), 'imported');
+    expect([manualDone.status, manualDone.safeToCancelOldService]).toEqual(['COMPLETED', false]);
+    const first = await emailsOnce(
+      account,
+      (e) => e.subject.startsWith('These numbers are ported'),
+      'first completion',
+    );
+    const notYet = withSubject(first, 'These numbers are ported');
+    expect(notYet.map((e) => e.subject)).toEqual(['These numbers are ported: do not cancel your CallRail service yet']);
+    expect(notYet[0]?.body.text).toContain(national(local));
+    expect(first.filter((e) => e.subject.toLowerCase().includes('safe to cancel'))).toEqual([]);
+
+    // Then the local number completes at Twilio: now, and only now, both say it is safe.
+    await account.setTwilioStatus(sid, { status: 'Completed', webhook: 'deliver' });
+    const apiDone = await account.waitFor(apiId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
+    expect(apiDone.status).toBe('COMPLETED');
+    expect((await account.portRequest(manualId)).safeToCancelOldService).toBe(true);
+    const all = await emailsOnce(account, (e) => e.subject.includes('safe to cancel'), 'the safe-to-cancel email');
+    expect(withSubject(all, 'Your numbers are ported').map((e) => e.subject)).toEqual([
+      'Your numbers are ported: it is now safe to cancel your CallRail service',
+    ]);
+    expectEmailRules(all, SECRETS);
+  }, 60000);
+
   it('reminds to sign the Letter of Authorization, at the interval, while it waits for the signature', async () => {
     const account = new TestAccount(stack);
     const bill = await account.connect();

@@ -1,5 +1,6 @@
 import { type EmailData, renderEmail } from '../../domain/emails';
 import {
+  carrierNumbersStillPorting,
   estimatedMonthlyCostUsd,
   expectedCompletion,
   type OutboxEmail,
@@ -7,10 +8,15 @@ import {
   withEvent,
 } from '../../domain/port-request';
 import { EmailRejectedError } from '../../shared/errors';
+import { orderPortRequests } from '../order-port-requests';
 import type { Clock, Mailer, Metrics, PortInRepository } from '../ports';
 
-/** The template data of a port request: names, numbers and dates, never a PIN or an account number. */
-export function toEmailData(pr: PortRequest): EmailData {
+/**
+ * The template data of a port request: names, numbers and dates, never a PIN or an account number.
+ * `orderPortRequests` (the port requests of its order) tell whether the carrier still has numbers porting.
+ */
+export function toEmailData(pr: PortRequest, orderPortRequests: readonly PortRequest[] = []): EmailData {
+  const stillPorting = carrierNumbersStillPorting(pr, orderPortRequests);
   return {
     portRequestId: pr.portRequestId,
     status: pr.status,
@@ -28,6 +34,7 @@ export function toEmailData(pr: PortRequest): EmailData {
     ...(pr.previousFocDate ? { previousFocDate: pr.previousFocDate } : {}),
     expectedCompletion: expectedCompletion(pr),
     estimatedMonthlyCostUsd: estimatedMonthlyCostUsd(pr.phoneNumbers),
+    ...(stillPorting.length > 0 ? { carrierNumbersStillPorting: stillPorting } : {}),
   };
 }
 
@@ -48,7 +55,10 @@ export async function deliverEmails(
     if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
     const pending = pr.outbox.find((e) => !e.sentAt && !e.deadLetteredAt);
     if (!pending) return { sent, deadLettered };
-    const email = renderEmail(pending.template, toEmailData(pr));
+    // "Safe to cancel" is decided when it goes out (after this request's import): by then, of two requests of one
+    // carrier finishing together, at least the later one sees the other imported.
+    const order = pending.template === 'PORT_COMPLETED' ? await orderPortRequests(deps.repository, pr) : [];
+    const email = renderEmail(pending.template, toEmailData(pr, order));
     let messageId: string;
     try {
       ({ messageId } = await deps.mailer.send({
