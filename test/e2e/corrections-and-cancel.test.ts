@@ -101,7 +101,14 @@ describe('corrections and cancel, end to end', () => {
     expect(subjects.some((s) => s.includes('we resubmitted your port request'))).toBe(true);
     for (const email of emails) expect(`${email.body.text}${email.body.html}`).not.toMatch(/2468|8675309/);
 
-    const executions = await executionsOf(portRequestId);
+    // The email is in SES a moment before DeliverCompletionEmails returns and the execution ends.
+    const executions = await eventually(
+      async () => {
+        const found = await executionsOf(portRequestId);
+        return found.every((e) => e.status !== 'RUNNING') ? found : undefined;
+      },
+      { what: 'the execution to end' },
+    );
     expect(executions).toHaveLength(1);
     expect(executions[0]?.status).toBe('SUCCEEDED');
   }, 60000);
