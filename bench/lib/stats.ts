@@ -1,3 +1,4 @@
+import { eventually } from '../../test/support/eventually';
 /** Small statistics over latency samples (milliseconds). */
 
 /** The p-th percentile (0..100) by nearest rank on a sorted copy; NaN for no samples. */
@@ -28,25 +29,12 @@ export function round(value: number, digits = 1): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` until it answers something other than undefined; throws after `timeoutMs`. */
-export async function waitUntil<T>(
+/** Polls `probe` until it answers something other than undefined; throws after `timeoutMs` (the tests' helper). */
+export function waitUntil<T>(
   probe: () => Promise<T | undefined>,
   what: string,
   timeoutMs: number,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await sleep(intervalMs);
-  }
+  return eventually(probe, { what, timeoutMs, intervalMs });
 }

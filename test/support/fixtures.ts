@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PortRequest } from '../../lambdas/domain/port-request';
 
 /** A fresh Ring Tonic account id and Twilio credentials, so tests never share state. */
 export function newAccount() {
@@ -44,3 +45,34 @@ export const attestations = { currentServiceActiveAndPaid: true, keepCurrentServ
 
 /** The smallest PDF-looking utility bill, base64. */
 export const utilityBillBase64 = Buffer.from('%PDF-1.4\n% utility bill for tests\n%%EOF\n').toString('base64');
+
+/** A submitted two-number port request, as the domain unit tests start from. */
+export function samplePortRequest(overrides: Partial<PortRequest> = {}): PortRequest {
+  return {
+    accountId: 'acme',
+    portRequestId: 'pr_1',
+    orderId: 'ord_1',
+    status: 'IN_REVIEW',
+    route: 'API',
+    losingCarrier: {
+      name: 'CallRail',
+      customerName: 'Acme',
+      authorizedRepresentative: 'Jane',
+      authorizedRepresentativeEmail: 'jane@acme.example',
+      address: { street: '1 Main', city: 'SF', state: 'CA', zip: '94105', country: 'US' },
+    },
+    phoneNumbers: [
+      { phoneNumber: '+14155550100', numberType: 'LOCAL', status: 'PENDING', imported: false },
+      { phoneNumber: '+14155550101', numberType: 'LOCAL', status: 'PENDING', imported: false },
+    ],
+    notificationEmails: ['owner@acme.example'],
+    twilioAccountSid: `AC${'0'.repeat(32)}`,
+    twilioPortInRequestSid: `KW${'0'.repeat(32)}`,
+    events: [],
+    outbox: [],
+    createdAt: '2026-11-02T10:00:00.000Z',
+    updatedAt: '2026-11-02T10:00:00.000Z',
+    version: 1,
+    ...overrides,
+  };
+}

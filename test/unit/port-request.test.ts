@@ -6,33 +6,9 @@ import {
   type PortRequest,
   withReminderIfDue,
 } from '../../lambdas/domain/port-request';
+import { samplePortRequest } from '../support/fixtures';
 
-const base: PortRequest = {
-  accountId: 'acme',
-  portRequestId: 'pr_1',
-  orderId: 'ord_1',
-  status: 'IN_REVIEW',
-  route: 'API',
-  losingCarrier: {
-    name: 'CallRail',
-    customerName: 'Acme',
-    authorizedRepresentative: 'Jane',
-    authorizedRepresentativeEmail: 'jane@acme.example',
-    address: { street: '1 Main', city: 'SF', state: 'CA', zip: '94105', country: 'US' },
-  },
-  phoneNumbers: [
-    { phoneNumber: '+14155550100', numberType: 'LOCAL', status: 'PENDING', imported: false },
-    { phoneNumber: '+14155550101', numberType: 'LOCAL', status: 'PENDING', imported: false },
-  ],
-  notificationEmails: ['owner@acme.example'],
-  twilioAccountSid: `AC${'0'.repeat(32)}`,
-  twilioPortInRequestSid: `KW${'0'.repeat(32)}`,
-  events: [],
-  outbox: [],
-  createdAt: '2026-11-02T10:00:00.000Z',
-  updatedAt: '2026-11-02T10:00:00.000Z',
-  version: 1,
-};
+const base: PortRequest = samplePortRequest();
 const at = '2026-11-03T10:00:00.000Z';
 
 describe('applyTwilioSnapshot', () => {
