@@ -11,6 +11,7 @@ import {
   bundledAssembly,
   DEFAULT_LAMBDA_CONCURRENCY,
   DEFAULT_LAMBDA_WARM_SECONDS,
+  type FunctionStats,
   type LambdaFaults,
   type LambdaRuntime,
   type LocalFunction,
@@ -109,6 +110,8 @@ export interface LocalStack {
   readonly lambdaFaults: LambdaFaults;
   /** The Lambda runtime: its counters, instances, the functions' environments and output. */
   readonly lambdas: LocalLambdas;
+  /** Invocations, cold starts, instances, queue and failures by function logical id (`lambdas.stats()`). */
+  lambdaStats(): Record<string, FunctionStats>;
   stop(): Promise<void>;
 }
 
@@ -410,6 +413,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses,
       lambdaFaults: runtime.faults,
       lambdas: runtime,
+      lambdaStats: () => (runtime as LambdaRuntime).stats(),
       stop,
     };
   } catch (error) {

@@ -39,6 +39,8 @@ export interface FunctionStats {
 export interface InvokeRecord {
   readonly functionName: string;
   readonly requestId: string;
+  /** The instance that served it. */
+  readonly pid: number;
   readonly startedAt: number;
   /** Time in the handler, as the bootstrap measured it (Lambda's Duration); undefined when the instance died. */
   readonly durationMs: number | undefined;
@@ -175,6 +177,7 @@ export class FunctionPool {
     this.events.onInvoke({
       functionName: this.spec.name,
       requestId,
+      pid: instance.pid,
       startedAt,
       durationMs: result?.durationMs ?? (failure instanceof LambdaFunctionError ? failure.durationMs : undefined),
       coldStart: cold,
