@@ -290,6 +290,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         environment[key] = text;
       }
     }
+    // Retries run retryIntervalScale times faster; so does the time after which a delay counts PortsDelayed.
+    if (options.retryIntervalScale !== undefined && environment.DELAY_ALERT_AFTER_SECONDS) {
+      const scaled = Number(environment.DELAY_ALERT_AFTER_SECONDS) * options.retryIntervalScale;
+      overrides.DELAY_ALERT_AFTER_SECONDS = String(Math.max(1, Math.round(scaled)));
+    }
 
     const handlers = new Map<string, Handler>();
     const loadHandler = (logicalId: string): Handler => {
