@@ -26,8 +26,9 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   webhookRetryDelaysMs?: readonly number[];
   logger?: (line: string) => void;
   /**
-   * A JSON file the simulator's accounts and port-ins are loaded from and kept in (written before each change is
-   * answered), so that a restart meets the same Twilio. In memory only when absent.
+   * A JSON file the simulator's accounts, port-ins and webhooks not yet delivered are loaded from and kept in
+   * (written before each change is answered), so that a restart meets the same Twilio, which sends those webhooks
+   * then. In memory only when absent.
    */
   stateFile?: string;
 }
@@ -90,10 +91,18 @@ function writeResponse(res: ServerResponse, response: SimResponse): void {
 export async function startTwilioSimulator(options: TwilioSimulatorOptions = {}): Promise<TwilioSimulator> {
   const logger = options.logger ?? (() => {});
   const store = new SimulatorStore();
-  const storeFile = options.stateFile ? new StoreFile(store, options.stateFile) : undefined;
-  // Changes made by timers (auto-advance) are written within this interval; a request's before it is answered.
+  const storeFile: StoreFile | undefined = options.stateFile
+    ? new StoreFile(store, options.stateFile, () => webhooks.outstanding())
+    : undefined;
+  const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger, {
+    saved: () => storeFile?.saved() ?? Promise.resolve(),
+    settled: () => storeFile?.saveSoon(),
+  });
+  // Twilio goes on with the deliveries it had not made when it stopped.
+  webhooks.resend(storeFile?.restoredWebhooks ?? []);
+  // A request's changes are written before it is answered, any change before its webhooks leave, a delivery's
+  // outcome soon after; the rest (a token first seen on a GET) within this interval.
   const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
-  const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger);
   const lifecycle = new PortInLifecycle(store, webhooks);
   const autoAdvancer = options.autoAdvance
     ? new AutoAdvancer(store, lifecycle, options.autoAdvanceStepMs ?? 1500)
@@ -179,7 +188,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     realism: realism.counters,
     close: async () => {
       clearInterval(saveTimer);
-      storeFile?.save();
+      // Webhooks not yet delivered stay in the state file, for the next start to send.
+      storeFile?.close();
       autoAdvancer?.stopAll();
       webhooks.close();
       await new Promise<void>((resolve) => {
