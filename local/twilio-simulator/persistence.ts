@@ -4,8 +4,9 @@ import type { OutstandingDelivery } from './webhooks';
 
 /**
  * The simulator's state in a JSON file, so that a local stack restarted on its data dir meets the same Twilio:
- * accounts (with their auth tokens, numbers, documents and webhook configuration), port-in requests and the
- * webhooks not yet delivered. Faults, the rest of the webhook log and the auto-advance walk are not kept.
+ * accounts (with their auth tokens, numbers, documents and webhook configuration), port-in requests (with where
+ * their auto-advance walk stands) and the webhooks not yet delivered. Faults and the rest of the webhook log are
+ * not kept.
  */
 
 const VERSION = 1;

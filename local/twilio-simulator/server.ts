@@ -18,7 +18,11 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Walk every new request to Completed by itself (demos). */
+  /**
+   * Walk every new request to Completed by itself (demos), a step every `autoAdvanceStepMs`. With `stateFile`, the
+   * requests restored on the walk carry on where they were: the steps that fell due while the simulator was down
+   * are taken at once after start, in order, the others when they are due.
+   */
   autoAdvance?: boolean;
   /** Time between automatic steps. Default 1500 ms. */
   autoAdvanceStepMs?: number;
@@ -26,9 +30,9 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   webhookRetryDelaysMs?: readonly number[];
   logger?: (line: string) => void;
   /**
-   * A JSON file the simulator's accounts, port-ins and webhooks not yet delivered are loaded from and kept in
-   * (written before each change is answered), so that a restart meets the same Twilio, which sends those webhooks
-   * then. In memory only when absent.
+   * A JSON file the simulator's accounts, port-ins (with their auto-advance walks) and webhooks not yet delivered are
+   * loaded from and kept in (written before each change is answered), so that a restart meets the same Twilio,
+   * which sends those webhooks then. In memory only when absent.
    */
   stateFile?: string;
 }
@@ -100,16 +104,19 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   });
   // Twilio goes on with the deliveries it had not made when it stopped.
   webhooks.resend(storeFile?.restoredWebhooks ?? []);
-  // A request's changes are written before it is answered, any change before its webhooks leave, a delivery's
-  // outcome soon after; the rest (a token first seen on a GET) within this interval.
+  // A request's changes are written before it is answered, any change before its webhooks leave, an auto-advance
+  // step and a delivery's outcome soon after; the rest (a token first seen on a GET) within this interval.
   const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
   const lifecycle = new PortInLifecycle(store, webhooks);
-  const autoAdvancer = options.autoAdvance
-    ? new AutoAdvancer(store, lifecycle, options.autoAdvanceStepMs ?? 1500)
-    : undefined;
+  // Always there, so that explicit control ends a walk kept in the state file even while auto-advance is off.
+  const autoAdvancer = new AutoAdvancer(store, lifecycle, {
+    enabled: options.autoAdvance ?? false,
+    stepMs: options.autoAdvanceStepMs ?? 1500,
+    persist: () => storeFile?.saveSoon(),
+  });
   const parts: SimulatorParts = { store, lifecycle, webhooks, autoAdvancer };
   const resetAll = () => {
-    autoAdvancer?.stopAll();
+    autoAdvancer.stopAll();
     store.reset();
     webhooks.reset();
   };
@@ -181,16 +188,19 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger(`Twilio simulator listening on ${url}${autoAdvancer ? ' (auto-advance on)' : ''}`);
+  logger(`Twilio simulator listening on ${url}${autoAdvancer.enabled ? ' (auto-advance on)' : ''}`);
+  // Walks restored from the state file carry on now that the simulator answers.
+  const resumed = autoAdvancer.resume();
+  if (resumed > 0) logger(`auto-advance: ${resumed} restored port-ins walk on`);
 
   return {
     url,
     realism: realism.counters,
     close: async () => {
       clearInterval(saveTimer);
-      // Webhooks not yet delivered stay in the state file, for the next start to send.
+      // Walks and webhooks not yet delivered stay in the state file, for the next start to carry on.
       storeFile?.close();
-      autoAdvancer?.stopAll();
+      autoAdvancer.stopAll();
       webhooks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
