@@ -361,6 +361,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const [key, value] of Object.entries(resolved ?? {})) {
         environment[key] = templateSettings[key] ?? String(value);
       }
+      // Retries run retryIntervalScale times faster; so does the time after which a delay counts PortsDelayed.
+      if (options.retryIntervalScale !== undefined && environment.DELAY_ALERT_AFTER_SECONDS) {
+        const scaled = Number(environment.DELAY_ALERT_AFTER_SECONDS) * options.retryIntervalScale;
+        environment.DELAY_ALERT_AFTER_SECONDS = String(Math.max(1, Math.round(scaled)));
+      }
       const timeoutOverride = overrideFor(fn.logicalId, options.lambdaTimeoutSecondsForTests);
       return {
         name: fn.logicalId,

@@ -94,8 +94,8 @@ function* entries(value: unknown): Generator<[string, unknown]> {
 }
 
 type LoggedEvent = {
-  portRequestId?: string;
-  token?: string;
+  /** A workflow step's state input (StepEvent). */
+  input?: { portRequestId?: string; token?: string };
   resource?: string;
   httpMethod?: string;
   pathParameters?: Record<string, string> | null;
@@ -361,8 +361,8 @@ describe('observability, end to end: logs, metrics and dead letters of real port
     expect(webhookHeaders.filter(([name]) => name.toLowerCase() === 'x-twilio-signature')).toEqual([
       [expect.any(String), REDACTED],
     ]);
-    const wait = events.find((l) => eventOf(l).token !== undefined);
-    expect(eventOf(wait as Line)).toMatchObject({ token: REDACTED, portRequestId: expect.any(String) });
+    const wait = events.find((l) => eventOf(l).input?.token !== undefined);
+    expect(eventOf(wait as Line).input).toMatchObject({ token: REDACTED, portRequestId: expect.any(String) });
 
     // The port request id on every line of a workflow step, a port-request route, and a webhook that found its port.
     // Each invocation's own event line is what ties a line to its invocation.
@@ -371,7 +371,7 @@ describe('observability, end to end: logs, metrics and dead letters of real port
     for (const line of stepLines) expect(line).toHaveProperty('portRequestId', expect.stringMatching(/^pr_/));
     for (const line of events) {
       const event = eventOf(line);
-      const named = event.portRequestId ?? event.pathParameters?.portRequestId;
+      const named = event.input?.portRequestId ?? event.pathParameters?.portRequestId;
       if (named) expect(line.portRequestId).toBe(named);
     }
     const routeLines = events.filter((l) => eventOf(l).pathParameters?.portRequestId === completedPortRequestId);
