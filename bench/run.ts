@@ -18,18 +18,37 @@ import type { WebhookIngestConfig, WebhookIngestResult } from './scenarios/webho
  * `npm run bench [-- --only <scenario>[,<scenario>…]]`: runs each scenario in a fresh Node process, prints one
  * table (figure, value, goal, pass/fail) and writes bench-output/bench.json (raw figures, machine). Scenarios:
  * bundles, webhook-ingest, port-cost (also runs bundles: cold inits are part of the cost), import-order,
- * concurrent-ports. Exits 1 when a scenario could not run; goals missed are reported, not fatal.
+ * concurrent-ports, outage, crashes (and concurrent-ports-5000 with `--large`). Exits 1 when a scenario could not run; goals missed are reported, not fatal.
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, 'bench-output');
-const SCENARIOS = ['bundles', 'webhook-ingest', 'port-cost', 'import-order', 'concurrent-ports'] as const;
+const SCENARIOS = [
+  'bundles',
+  'webhook-ingest',
+  'port-cost',
+  'import-order',
+  'concurrent-ports',
+  'outage',
+  'crashes',
+  'concurrent-ports-5000',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Run only when asked (`--large`, or `--only`): it shows how cost grows, and takes long. */
+const LARGE_SCENARIOS: readonly Scenario[] = ['concurrent-ports-5000'];
+/** Scenarios that run another's script with their own configuration. */
+const SCRIPT_OF: Partial<Record<Scenario, string>> = {
+  outage: 'concurrent-ports',
+  crashes: 'concurrent-ports',
+  'concurrent-ports-5000': 'concurrent-ports',
+};
 
 /** Twilio's latency in the simulator: 100-200 ms per API call (mean 150 ms), what a call from us-east-1 takes. */
 const TWILIO_LATENCY = { twilioLatencyMs: 100, twilioLatencyJitterMs: 100 };
 /** Twilio's REST concurrency limit per account (error 20429; the commonly quoted default). */
 const TWILIO_MAX_CONCURRENT = 100;
+/** What every port-requests-to-completion run shares (bench/scenarios/concurrent-ports.ts). */
+const PORTS_RUN = { simulatorStepMs: 1000, pollIntervalSeconds: 60, timeoutSeconds: 600, orderRetryForSeconds: 120 };
 
 interface Row {
   readonly scenario: Scenario;
@@ -41,7 +60,10 @@ interface Row {
 
 function parseArgs(argv: readonly string[]): Set<Scenario> {
   const at = argv.indexOf('--only');
-  if (at < 0) return new Set(SCENARIOS);
+  if (at < 0) {
+    const large = argv.includes('--large');
+    return new Set(SCENARIOS.filter((s) => large || !LARGE_SCENARIOS.includes(s)));
+  }
   const names = (argv[at + 1] ?? '').split(',').filter(Boolean);
   const unknown = names.filter((n) => !SCENARIOS.includes(n as Scenario));
   if (names.length === 0 || unknown.length > 0) {
@@ -53,7 +75,7 @@ function parseArgs(argv: readonly string[]): Set<Scenario> {
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const script = (name: Scenario) => path.join(__dirname, 'scenarios', `${name}.ts`);
+const script = (name: Scenario) => path.join(__dirname, 'scenarios', `${SCRIPT_OF[name] ?? name}.ts`);
 const moduleName = (fn: TemplateLambdaFunction) => path.basename(fn.entry, '.ts');
 const usd = (value: number) => `$${value < 0.01 ? value.toFixed(5) : value.toFixed(4)}`;
 const kb = (bytes: number) => `${round(bytes / 1000, 1)} KB`;
@@ -299,38 +321,82 @@ async function main(): Promise<void> {
     }
   }
 
-  // 5. 1,000 concurrent port requests to completion.
-  const concurrent = await run<ConcurrentPortsConfig, ConcurrentPortsResult>(
-    'concurrent-ports',
+  // 5. Port requests to completion: 1,000 at once; 200 through a 10-minute Twilio outage; 200 while function
+  // instances are SIGKILLed every second; 5,000 at once with --large.
+  const portRuns: Array<{ name: Scenario; what: string; config: ConcurrentPortsConfig; timeoutMs: number }> = [
     {
-      accounts: 100,
-      carriersPerOrder: 10,
-      simulatorStepMs: 1000,
-      pollIntervalSeconds: 60,
-      timeoutSeconds: 300,
-      orderRetryForSeconds: 120,
+      name: 'concurrent-ports',
+      what: 'concurrent port requests to completion',
+      config: { ...PORTS_RUN, accounts: 100, carriersPerOrder: 10 },
+      timeoutMs: 900_000,
     },
-    420_000,
-  );
-  if (concurrent) {
+    {
+      name: 'outage',
+      what: 'port requests through a 10-minute Twilio outage (503 to every call)',
+      // Retry waits 20× shorter: the 10 simulated minutes last 30 s.
+      config: {
+        ...PORTS_RUN,
+        accounts: 20,
+        carriersPerOrder: 10,
+        retryIntervalScale: 0.05,
+        outage: { simulatedSeconds: 600 },
+      },
+      timeoutMs: 900_000,
+    },
+    {
+      name: 'crashes',
+      what: 'port requests with a random function instance SIGKILLed every second',
+      config: { ...PORTS_RUN, accounts: 20, carriersPerOrder: 10, retryIntervalScale: 0.05, crashEveryMs: 1000 },
+      timeoutMs: 900_000,
+    },
+    {
+      name: 'concurrent-ports-5000',
+      what: 'concurrent port requests to completion',
+      config: { ...PORTS_RUN, accounts: 500, carriersPerOrder: 10, timeoutSeconds: 3000 },
+      timeoutMs: 3_600_000,
+    },
+  ];
+  for (const { name, what, config, timeoutMs } of portRuns) {
+    const result = await run<ConcurrentPortsConfig, ConcurrentPortsResult>(name, config, timeoutMs);
+    if (!result) continue;
+    const faulted = name === 'outage' || name === 'crashes';
+    const coldStarts = Object.entries(result.lambdas)
+      .map(
+        ([fn, stats]) =>
+          `${fn.replace(/^(Api|PortWorkflow|WorkflowStartSweeper)/, '').replace(/Function.*$/, '')} ${stats.coldStarts}`,
+      )
+      .join(', ');
     rows.push(
       {
-        scenario: 'concurrent-ports',
-        figure: `${concurrent.portRequests} concurrent port requests to completion`,
-        value: concurrent.finished
-          ? `${concurrent.wallSeconds} s, ${concurrent.succeeded} succeeded`
-          : `unfinished after ${concurrent.wallSeconds} s: ${concurrent.succeeded} succeeded, ${concurrent.running} running`,
-        goal: 'all succeed',
-        pass: concurrent.finished && concurrent.succeeded === concurrent.portRequests,
+        scenario: name,
+        figure: `${result.portRequests} ${what}`,
+        value: `${result.finished ? `${result.wallSeconds} s` : `unfinished after ${result.wallSeconds} s`}: ${result.succeeded} succeeded, ${result.failed} FAILED, ${result.running} running, ${result.safeToCancel} safe to cancel`,
+        goal: '0 FAILED, all complete and safe to cancel',
+        pass:
+          result.finished &&
+          result.failed === 0 &&
+          result.succeeded === result.portRequests &&
+          result.safeToCancel === result.portRequests,
       },
       {
-        scenario: 'concurrent-ports',
-        figure: 'peak RSS of the local stack process',
-        value: `${concurrent.rssMb.peak} MB (${concurrent.rssMb.afterStart} MB at start)`,
+        scenario: name,
+        figure: 'emails sent twice / port requests imported twice',
+        value: `${result.duplicateEmails} of ${result.emailsSent} / ${result.duplicateImports}`,
+        goal: faulted ? '0 / 0' : '',
+        pass: faulted ? result.duplicateEmails === 0 && result.duplicateImports === 0 : null,
+      },
+      {
+        scenario: name,
+        figure: 'peak memory, every process of the stack',
+        value: `${result.memoryMb.peak} MB (${result.memoryMb.afterStart} MB at start)`,
         goal: '',
         pass: null,
       },
+      { scenario: name, figure: 'cold starts per function', value: coldStarts, goal: '', pass: null },
     );
+    if (result.kills !== undefined) {
+      rows.push({ scenario: name, figure: 'instances SIGKILLed', value: String(result.kills), goal: '', pass: null });
+    }
   }
 
   const output = {

@@ -1,16 +1,24 @@
 import '../../local/polyfills';
 import { startLocalStack } from '../../local/stack';
 import { scenarioMain } from '../lib/child';
-import { BenchAccount, localNumbers } from '../lib/driver';
+import { BenchAccount, localNumbers, sesEmails } from '../lib/driver';
+import { processTreeRssBytes } from '../lib/process-tree';
 import { percentile, round, sleep } from '../lib/stats';
 import { executionHistory, listExecutions, sfnClient } from '../lib/workflow';
 
 /**
- * Item 5: many port requests at once through the local stack, each to completion (ported, imported, "safe to
- * cancel"), with the simulator walking every port-in through its statuses by itself. Port requests come as
- * orders of `carriersPerOrder` losing carriers (one port request, one execution each) from `accounts` accounts,
- * all orders sent at once. Wall time runs from the first order to the last execution's end; RSS is sampled in
- * this process, which holds the whole stack (and the bench's own client).
+ * Many port requests at once through the local stack, each to completion (ported, imported, "safe to cancel"),
+ * with the simulator walking every port-in through its statuses by itself. Port requests come as orders of
+ * `carriersPerOrder` losing carriers (one port request, one execution each) from `accounts` accounts, all orders
+ * sent at once. Wall time runs from the first order to the last execution's end; memory is the RSS summed over
+ * this process (the stand-ins and the bench's client) and every Lambda instance it forked.
+ *
+ * With `outage`, once every order is accepted Twilio answers 503 to every call for that much simulated time (the
+ * wall time is it × `retryIntervalScale`, the factor the state machine's retry waits are scaled by). With
+ * `crashEveryMs`, a random function instance is SIGKILLed that often until every port is done. Either way the
+ * figures that matter are FAILED (none), emails sent twice (per recipient and subject, from the SES store: one
+ * port request per carrier of an order, the carrier in the subject) and numbers imported twice (NUMBERS_IMPORTED
+ * events per port request).
  */
 
 export interface ConcurrentPortsConfig {
@@ -21,6 +29,12 @@ export interface ConcurrentPortsConfig {
   readonly timeoutSeconds: number;
   /** How long a client retries an order answered 503, 504 or 409 (in progress), as the main product would. */
   readonly orderRetryForSeconds: number;
+  /** Scales the state machine's retry waits (and the outage's wall time). @default 1 */
+  readonly retryIntervalScale?: number;
+  /** Twilio answering 503 to every call for this many simulated seconds, from when every order is accepted. */
+  readonly outage?: { readonly simulatedSeconds: number };
+  /** SIGKILL a random function instance this often while the ports run. */
+  readonly crashEveryMs?: number;
 }
 
 export interface ConcurrentPortsResult {
@@ -40,7 +54,63 @@ export interface ConcurrentPortsResult {
   /** The error and cause of (up to 20) failed executions. */
   readonly failures: Record<string, number>;
   readonly safeToCancel: number;
-  readonly rssMb: { readonly afterStart: number; readonly peak: number };
+  /** RSS summed over the stack's process and every function instance. */
+  readonly memoryMb: { readonly afterStart: number; readonly peak: number };
+  /** Cold starts and invocations per function. */
+  readonly lambdas: Record<
+    string,
+    { readonly coldStarts: number; readonly invocations: number; readonly errors: number }
+  >;
+  /** (recipient, subject) pairs SES got more than once, summed over the extra copies. */
+  readonly duplicateEmails: number;
+  readonly emailsSent: number;
+  /** Port requests whose numbers were imported more than once (NUMBERS_IMPORTED events beyond the first). */
+  readonly duplicateImports: number;
+  /** The outage's wall time, when there was one. */
+  readonly outageWallSeconds?: number;
+  /** Instances SIGKILLed, when crashing. */
+  readonly kills?: number;
+}
+
+const OUTAGE_OPERATIONS = [
+  'createPortIn',
+  'fetchPortIn',
+  'fetchPortability',
+  'listIncomingPhoneNumbers',
+  'fetchIncomingPhoneNumber',
+  'updateIncomingPhoneNumber',
+  'listPortIns',
+  'fetchPortInPhoneNumber',
+] as const;
+
+async function setOutage(twilioUrl: string, on: boolean): Promise<void> {
+  if (!on) {
+    const response = await fetch(`${twilioUrl}/_sim/faults`, { method: 'DELETE' });
+    if (response.status !== 204) throw new Error(`DELETE /_sim/faults answered ${response.status}`);
+    return;
+  }
+  for (const operation of OUTAGE_OPERATIONS) {
+    const response = await fetch(`${twilioUrl}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation, status: 503, times: 1_000_000 }),
+    });
+    if (response.status !== 201) throw new Error(`POST /_sim/faults answered ${response.status}`);
+  }
+}
+
+/** Runs `work` over `items`, `concurrency` at a time. */
+async function eachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next] as T;
+        next += 1;
+        await work(item);
+      }
+    }),
+  );
 }
 
 async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResult> {
@@ -51,17 +121,25 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
     pollIntervalSeconds: config.pollIntervalSeconds,
     simulatorAutoAdvance: true,
     simulatorStepMs: config.simulatorStepMs,
+    ...(config.retryIntervalScale !== undefined ? { retryIntervalScale: config.retryIntervalScale } : {}),
   });
   const sfn = sfnClient(stack);
-  let peakRss = process.memoryUsage().rss;
+  let peakRss = processTreeRssBytes();
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 100);
+    peakRss = Math.max(peakRss, processTreeRssBytes());
+  }, 500);
+  let crasher: NodeJS.Timeout | undefined;
+  let kills = 0;
   try {
     const accounts = Array.from({ length: config.accounts }, () => new BenchAccount(stack));
     for (let i = 0; i < accounts.length; i += 10) await Promise.all(accounts.slice(i, i + 10).map((a) => a.connect()));
-    const afterStart = process.memoryUsage().rss;
+    const afterStart = processTreeRssBytes();
     peakRss = afterStart;
+    if (config.crashEveryMs) {
+      crasher = setInterval(() => {
+        if (stack.lambdaFaults.killRandomInstance()) kills += 1;
+      }, config.crashEveryMs);
+    }
 
     const started = Date.now();
     const latencies: number[] = [];
@@ -91,6 +169,19 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
     const expected = config.accounts * config.carriersPerOrder;
 
     console.log(`orders answered in ${ordersSeconds} s (${JSON.stringify(orderErrors)} errors)`);
+    let outageWallSeconds: number | undefined;
+    let outageEnds: Promise<void> | undefined;
+    if (config.outage) {
+      outageWallSeconds = config.outage.simulatedSeconds * (config.retryIntervalScale ?? 1);
+      await setOutage(stack.urls.twilio, true);
+      console.log(
+        `Twilio answers 503 to everything for ${outageWallSeconds} s (${config.outage.simulatedSeconds} s simulated)`,
+      );
+      outageEnds = sleep(outageWallSeconds * 1000).then(async () => {
+        await setOutage(stack.urls.twilio, false);
+        console.log('Twilio is back');
+      });
+    }
     let statuses = { succeeded: 0, failed: 0, running: 0 };
     const deadline = started + config.timeoutSeconds * 1000;
     let finishedAt = Date.now();
@@ -105,7 +196,7 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
       finishedAt = Date.now();
       if (finishedAt - lastReport > 15_000) {
         lastReport = finishedAt;
-        const rss = Math.round(process.memoryUsage().rss / 1e6);
+        const rss = Math.round(processTreeRssBytes() / 1e6);
         console.log(`${Math.round((finishedAt - started) / 1000)} s: ${JSON.stringify(statuses)}, RSS ${rss} MB`);
       }
       if (statuses.running === 0 && statuses.succeeded + statuses.failed >= expected) break;
@@ -115,6 +206,8 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
     }
     const wallSeconds = (finishedAt - started) / 1000;
     const finished = statuses.running === 0 && statuses.succeeded + statuses.failed >= expected;
+    if (crasher) clearInterval(crasher);
+    await outageEnds;
 
     // Why executions failed: the error and cause of the first few.
     const failures: Record<string, number> = {};
@@ -143,6 +236,37 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
         safeToCancel += list.body.items.filter((pr) => pr.safeToCancelOldService).length;
       }
     }
+    // Nothing twice: each (recipient, subject) once in SES; each port request's numbers imported once.
+    const emails = await sesEmails(stack);
+    const seen = new Map<string, number>();
+    for (const email of emails) {
+      const key = `${[...email.destination.to].sort().join(',')} ${email.subject}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    const duplicateEmails = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0);
+    let duplicateImports = 0;
+    const portRequestsOf = await Promise.all(
+      accounts.map(async (account) => {
+        const list = await account.api.get<{ items: Array<{ portRequestId: string }> }>(
+          `${account.base}/port-requests?limit=100`,
+        );
+        return list.body.items.map((pr) => ({ account, portRequestId: pr.portRequestId }));
+      }),
+    );
+    await eachLimited(portRequestsOf.flat(), 10, async ({ account, portRequestId }) => {
+      const events = await account.api.get<{ items: Array<{ type: string }> }>(
+        `${account.base}/port-requests/${portRequestId}/events`,
+      );
+      const imports = (events.body.items ?? []).filter((e) => e.type === 'NUMBERS_IMPORTED').length;
+      if (imports > 1) duplicateImports += 1;
+    });
+    const lambdas = Object.fromEntries(
+      Object.entries(stack.lambdaStats()).map(([name, stats]) => [
+        name,
+        { coldStarts: stats.coldStarts, invocations: stats.invocations, errors: stats.errors },
+      ]),
+    );
+
     return {
       config,
       portRequests: expected,
@@ -155,10 +279,17 @@ async function main(config: ConcurrentPortsConfig): Promise<ConcurrentPortsResul
       orderRetries: orderRetries.count,
       failures,
       safeToCancel,
-      rssMb: { afterStart: round(afterStart / 1e6, 0), peak: round(peakRss / 1e6, 0) },
+      memoryMb: { afterStart: round(afterStart / 1e6, 0), peak: round(peakRss / 1e6, 0) },
+      lambdas,
+      duplicateEmails,
+      emailsSent: emails.length,
+      duplicateImports,
+      ...(outageWallSeconds !== undefined ? { outageWallSeconds } : {}),
+      ...(config.crashEveryMs ? { kills } : {}),
     };
   } finally {
     clearInterval(sampler);
+    if (crasher) clearInterval(crasher);
     sfn.destroy();
     await stack.stop();
   }

@@ -184,6 +184,15 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
     { method: 'POST', path: new RegExp(`^/_sim/port-ins/${KW}/status$`), authenticated: false, handle: setStatus },
     { method: 'POST', path: /^\/_sim\/faults$/, authenticated: false, handle: addFault },
     {
+      method: 'DELETE',
+      path: /^\/_sim\/faults$/,
+      authenticated: false,
+      handle: () => {
+        store.faults.clear();
+        return { status: 204 };
+      },
+    },
+    {
       method: 'POST',
       path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/incoming-phone-numbers$/,
       authenticated: false,
