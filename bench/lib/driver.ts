@@ -119,7 +119,8 @@ export class BenchAccount {
         body,
         { 'Idempotency-Key': key },
       );
-      const retryable = answer.status === 503 || answer.status === 504 || answer.status === 409;
+      // A 502 is the gateway telling that the function failed (crashed): the same key makes the retry safe.
+      const retryable = [409, 502, 503, 504].includes(answer.status);
       if (answer.status === 202 || answer.status === 200 || !retryable || Date.now() > deadline) {
         const accepted = await ok(Promise.resolve(answer), answer.status === 200 ? 200 : 202, 'order a port');
         return accepted.portRequests.map((pr) => pr.portRequestId);

@@ -413,6 +413,37 @@ describe('Twilio faults on the local stack', () => {
     });
   });
 
+  describe('a create whose answer was lost, retried after its port-in completed', () => {
+    it('adopts the completed request (Twilio refuses the retry with 22131) instead of failing the port', async () => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      const number = nextNumber();
+      // The first create is carried out but answered after the gateway gave up; the retries are held back (the
+      // function throwing) while the port-in completes in Twilio.
+      await armFault(stack, { operation: 'createPortIn', delayMs: TWILIO_TIMEOUT_MS + 500, times: 1 });
+      const [portRequestId] = (await account.order(bill, [number])) as [string];
+      const [lost] = await eventually(
+        async () => {
+          const found = await portInsOf(account);
+          return found.length > 0 ? found : undefined;
+        },
+        { what: 'the lost create in the simulator', intervalMs: 20 },
+      );
+      stack.lambdaFaults.throwNext('SubmitPortInFunction', 3);
+      await account.setTwilioStatus((lost as SimPortIn).sid, { status: 'Completed' });
+
+      const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel');
+      expect(done.status).toBe('COMPLETED');
+      expect(done.twilioPortInRequestSid).toBe((lost as SimPortIn).sid);
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, 'SubmitPortIn')).toEqual([TRANSIENT, 'Error', 'Error', 'Error', 'ok']);
+      expect(outcomesOf(history, 'MarkFailed')).toEqual([]);
+      const submitted = (await account.events(portRequestId)).filter((e) => e.type === 'SUBMITTED_TO_TWILIO');
+      expect(submitted.map((e) => e.detail)).toEqual([`${(lost as SimPortIn).sid} (found after a lost answer)`]);
+      expect((await portInsOf(account)).map((p) => p.sid)).toEqual([(lost as SimPortIn).sid]);
+    });
+  });
+
   describe('an outage delays a port and never fails it', () => {
     it('Twilio answering 503 to 8 submissions in a row: one DELAYED event, no email about it, then the port completes', async () => {
       const account = new TestAccount(stack);

@@ -1,4 +1,4 @@
-import { type PortRequest, withEmail, withEvent, withStatus } from '../../domain/port-request';
+import { applyTwilioSnapshot, type PortRequest, withEmail, withEvent, withStatus } from '../../domain/port-request';
 import { isTerminal, mapTwilioRequestStatus } from '../../domain/port-status';
 import { PortInRejectedError, TwilioRequestError } from '../../shared/errors';
 import type { PortStepResult } from '../../shared/workflow-contract';
@@ -94,8 +94,14 @@ export async function submitPortIn(
         detail: created.adopted ? `${created.sid} (found after a lost answer)` : created.sid,
       },
     );
-    next = withStatus(next, mapTwilioRequestStatus(created.snapshot.status, []) ?? 'IN_REVIEW', at);
-    return withEmail(next, 'PORT_SUBMITTED', at);
+    if (!created.adopted) {
+      next = withStatus(next, mapTwilioRequestStatus(created.snapshot.status, []) ?? 'IN_REVIEW', at);
+      return withEmail(next, 'PORT_SUBMITTED', at);
+    }
+    // An adopted request may have moved on (even completed) since the lost create: take all of it, numbers
+    // included, as SyncPortStatus would.
+    next = withEmail(withStatus(next, 'IN_REVIEW', at), 'PORT_SUBMITTED', at);
+    return applyTwilioSnapshot(next, created.snapshot, at);
   });
   if (updated.twilioPortInRequestSid !== created.sid) {
     // Canceled by the customer while we were submitting: withdraw what we just created.
