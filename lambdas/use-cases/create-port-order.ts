@@ -50,8 +50,12 @@ export interface PortOrderView {
   readonly warnings: readonly string[];
 }
 
-/** A claimed key whose order never finished (the Lambda died) may be taken over after this long. */
-const STALE_IN_PROGRESS_MS = 2 * 60 * 1000;
+/**
+ * A claimed key whose order never finished (the Lambda died) may be taken over after this long: the product API's
+ * function times out at 29 s (lib/constructs/api.ts), so an older claim belongs to an invocation Lambda has ended.
+ * The margin covers clock skew between instances.
+ */
+const STALE_IN_PROGRESS_MS = 40 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function canonicalJson(value: unknown): string {
