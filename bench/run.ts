@@ -370,10 +370,11 @@ async function main(): Promise<void> {
       {
         scenario: name,
         figure: `${result.portRequests} ${what}`,
-        value: `${result.finished ? `${result.wallSeconds} s` : `unfinished after ${result.wallSeconds} s`}: ${result.succeeded} succeeded, ${result.failed} FAILED, ${result.running} running, ${result.safeToCancel} safe to cancel`,
+        value: `${result.finished ? `${result.wallSeconds} s` : `unfinished after ${result.wallSeconds} s`}: ${result.accepted} accepted, ${result.succeeded} succeeded, ${result.failed} FAILED, ${result.running} running, ${result.safeToCancel} safe to cancel`,
         goal: '0 FAILED, all complete and safe to cancel',
         pass:
           result.finished &&
+          result.accepted === result.portRequests &&
           result.failed === 0 &&
           result.succeeded === result.portRequests &&
           result.safeToCancel === result.portRequests,
