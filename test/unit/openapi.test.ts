@@ -78,10 +78,26 @@ describe('the OpenAPI document', () => {
     expect(brokenVerdict?.valid).toBe(false);
   });
 
-  it('documents every route of CONTRACT.md with its method', () => {
+  /**
+   * Routes CONTRACT.md gained that are not built yet, with the issue that builds them. Not a skip: the test below
+   * fails once one of them is documented (built), so the list can only shrink.
+   */
+  const NOT_YET_BUILT: Readonly<Record<string, string>> = {
+    'POST /v1/accounts/{accountId}/document-uploads': 'issue 13 (presigned S3 uploads)',
+    'POST /v1/accounts/{accountId}/document-uploads/{uploadId}/complete': 'issue 13 (presigned S3 uploads)',
+  };
+
+  it('documents every route of CONTRACT.md with its method, but those not built yet', () => {
     const routes = contractRoutes();
     expect(routes.length).toBeGreaterThanOrEqual(15);
-    expect(documented).toEqual(expect.arrayContaining(routes));
+    expect(documented).toEqual(expect.arrayContaining(routes.filter((route) => !(route in NOT_YET_BUILT))));
+    for (const route of Object.keys(NOT_YET_BUILT)) {
+      expect({ route, inContract: routes.includes(route), documented: documented.includes(route) }).toEqual({
+        route,
+        inContract: true,
+        documented: false,
+      });
+    }
   });
 
   it('documents exactly the routes API Gateway serves (PRODUCT_API_ROUTES and the webhook)', () => {
