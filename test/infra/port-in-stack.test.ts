@@ -330,12 +330,19 @@ describe('api', () => {
     });
   });
 
-  it('answers API Gateway’s own 4xx and 5xx as application/problem+json with a matching status', () => {
+  it('answers API Gateway’s own 4xx and 5xx as application/problem+json with a matching status, 429 and 5xx with Retry-After', () => {
     const responses = ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties);
     const types = responses.map((r) => r.ResponseType);
     expect(types).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'ACCESS_DENIED', 'INVALID_SIGNATURE']));
     for (const r of responses) {
-      expect(r.ResponseParameters).toEqual({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" });
+      const retryable = Number(r.StatusCode) === 429 || Number(r.StatusCode) >= 500;
+      expect({ type: r.ResponseType, headers: r.ResponseParameters }).toEqual({
+        type: r.ResponseType,
+        headers: {
+          'gatewayresponse.header.Content-Type': "'application/problem+json'",
+          ...(retryable ? { 'gatewayresponse.header.Retry-After': expect.stringMatching(/^'[1-9]\d*'$/) } : {}),
+        },
+      });
       const body = JSON.parse(
         String((r.ResponseTemplates as Record<string, string>)['application/json']).replace(
           '$context.error.messageString',
