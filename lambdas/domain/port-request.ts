@@ -107,6 +107,11 @@ export interface PortRequest {
   readonly portInCreateAttemptedAt?: string;
   /** When a sync first found this port past its maximum age (the operations alarm's signal). */
   readonly pastMaxAgeAt?: string;
+  /**
+   * Set when the port request is written, cleared once its execution is known to have started: until then the
+   * sweeper (StartPendingWorkflowsFunction) starts it, so an accepted order is never left without its executions.
+   */
+  readonly workflowStartPendingSince?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly version: number;

@@ -188,12 +188,19 @@ describe('dead letters', () => {
 });
 
 describe('every alarm', () => {
-  it('is one of the four above', () => {
+  it('is one of the four above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
     expect(
       resourcesOf(template, 'AWS::CloudWatch::Alarm')
         .map(([, r]) => r.Properties.MetricName)
         .sort(),
-    ).toEqual(['DeadLetters', 'ExecutionsFailed', 'ExecutionsTimedOut', 'PortsPastMaxAge']);
+    ).toEqual([
+      'DeadLetters',
+      'Errors',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'PortsPastMaxAge',
+      'WorkflowStartsFailed',
+    ]);
   });
 });
 

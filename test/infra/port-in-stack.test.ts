@@ -45,6 +45,8 @@ describe('data', () => {
         AttributeDefinitions: [
           { AttributeName: 'PK', AttributeType: 'S' },
           { AttributeName: 'SK', AttributeType: 'S' },
+          { AttributeName: 'workflowStartQueue', AttributeType: 'S' },
+          { AttributeName: 'workflowStartPendingSince', AttributeType: 'S' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -52,6 +54,21 @@ describe('data', () => {
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         DeletionProtectionEnabled: true,
       },
+    });
+  });
+
+  it('has one index: the sparse list of port requests whose execution is not known to have started', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'WorkflowStartsPending',
+          KeySchema: [
+            { AttributeName: 'workflowStartQueue', KeyType: 'HASH' },
+            { AttributeName: 'workflowStartPendingSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['accountId', 'portRequestId', 'route'] },
+        },
+      ],
     });
   });
 });
@@ -93,6 +110,16 @@ describe('functions', () => {
       env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'CALL_ROUTER_URL'],
     },
     MarkFailedFunction: { entry: 'lambdas/handlers/workflow/mark-failed.ts', env: ['TABLE_NAME'] },
+    StartPendingWorkflowsFunction: {
+      entry: 'lambdas/handlers/scheduled/start-pending-workflows.ts',
+      env: [
+        'TABLE_NAME',
+        'STATE_MACHINE_ARN',
+        'POLL_INTERVAL_SECONDS',
+        'REMINDER_INTERVAL_SECONDS',
+        'WORKFLOW_START_GRACE_SECONDS',
+      ],
+    },
   };
 
   function functionsById(): Map<string, lambda.Function> {
@@ -100,6 +127,7 @@ describe('functions', () => {
       ...Object.values(stack.workflow.functions),
       stack.api.productApiFunction,
       stack.api.twilioWebhookFunction,
+      stack.workflowStartSweeper.function,
     ];
     return new Map(all.map((fn) => [fn.node.id, fn]));
   }
