@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { routesFromTemplate, startApiGateway } from './api-gateway';
+import type { CrashPointName } from '../lambdas/shared/crash-points';
+import { gatewayResponseHeaders, routesFromTemplate, startApiGateway } from './api-gateway';
 import { resolveIntrinsics } from './cloudformation/resolve';
 import { synthesizePortInTemplate } from './cloudformation/synthesize';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
+import { CrashPointFaults } from './crash-points';
+import { type DynamoDbFaults, installDynamoDbFaults } from './dynamodb/faults';
+import { createOrUpgradeTable } from './dynamodb/tables';
 import { resumeOpenPorts } from './resume';
+import { type LocalScheduler, schedulesFromTemplate, startScheduler } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
 import { startSes } from './ses';
-import { startStepFunctions } from './stepfunctions';
+import { type StepFunctionsFaults, startStepFunctions } from './stepfunctions';
 import { startTwilioSimulator } from './twilio-simulator';
 
 /** Credentials the local API Gateway checks SigV4 against (CONTRACT "Where it runs"). */
@@ -43,6 +48,11 @@ export interface LocalStackOptions {
   readonly callRouterUrl?: string;
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
+  /**
+   * Scales the template's schedules (the sweeper's minute) and, with them, the sweeper's grace before it starts a
+   * pending execution itself (tests use small values: 0.02 runs it every 1.2 s). @default 1
+   */
+  readonly scheduleIntervalScale?: number;
   /**
    * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails and the Twilio simulator's state
    * are kept; in memory when absent. With data
@@ -76,6 +86,12 @@ export interface LocalStack {
   readonly ses: { throttleSendEmail(times: number): void; readonly throttledCount: number };
   /** Faults of the Lambda runner. */
   readonly lambdaFaults: LambdaFaults;
+  /** Faults of DynamoDB (throttling, unavailable): they cover every caller of `urls.dynamoDb` while armed. */
+  readonly dynamoDbFaults: DynamoDbFaults;
+  /** Faults of the Step Functions API (StartExecution throttled). */
+  readonly stepFunctionsFaults: StepFunctionsFaults;
+  /** The template's schedules, running (scaled by `scheduleIntervalScale`). */
+  readonly scheduler: LocalScheduler;
   stop(): Promise<void>;
 }
 
@@ -88,6 +104,14 @@ export interface LambdaFaults {
   throwNext(functionName: string, times: number): void;
   /** Errors thrown so far, by function logical id. */
   thrown(): Record<string, number>;
+  /**
+   * The next `times` invocations of the function that reach the crash point `point` (lambdas/shared/crash-points.ts)
+   * die there, as a Lambda instance killed at that moment would: nothing after it runs, and the invoke fails with
+   * Runtime.ExitError (API Gateway answers 502).
+   */
+  crashAt(functionName: string, point: CrashPointName, times: number): void;
+  /** Invocations that died at a crash point so far, by function logical id. */
+  crashed(): Record<string, number>;
 }
 
 /** The name of the errors {@link LambdaFaults} throws (what Step Functions sees as the error). */
@@ -177,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       updateTableMs: 0,
       ...(dynamoDbPath ? { path: dynamoDbPath } : {}),
     });
+    const dynamoDbFaults = installDynamoDbFaults(dynalite, (line) => log(`[dynamodb] ${line}`));
     const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
     stops.push(async () => {
       await drain();
@@ -259,12 +284,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tables = dynamoTables(template);
     for (const table of tables) {
       const TableName = resolver.ref(table.logicalId);
-      try {
-        await dynamo.send(new CreateTableCommand({ ...table.createTableInput, TableName }));
-      } catch (error) {
-        // Kept on disk by an earlier run.
-        if ((error as Error).name !== 'ResourceInUseException') throw error;
-      }
+      // Kept on disk by an earlier run, and made again if it lacks an index the template declares now.
+      const made = await createOrUpgradeTable(dynamo, { ...table.createTableInput, TableName });
+      if (made === 'upgraded') log(`[dynamodb] ${TableName} made again with the template's indexes, items kept`);
       await waitForTableActive(dynamo, TableName);
     }
     dynamo.destroy();
@@ -272,7 +294,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The Lambda functions: the same modules, with the environment the template gives them plus local overrides.
     const functions = lambdaFunctions(template);
+    const scheduleScale = options.scheduleIntervalScale ?? 1;
+    const graceSeconds = functions.map((f) => f.environment.WORKFLOW_START_GRACE_SECONDS).find(Boolean);
     const overrides: Record<string, string> = {
+      // The sweeper's grace runs on the schedules' clock.
+      ...(graceSeconds !== undefined && scheduleScale !== 1
+        ? { WORKFLOW_START_GRACE_SECONDS: String(Math.max(1, Math.round(Number(graceSeconds) * scheduleScale))) }
+        : {}),
       POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
       REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
       TWILIO_API_BASE_URL: twilio.url,
@@ -303,15 +331,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const armedFaults = new Map<string, number>();
     const thrown: Record<string, number> = {};
+    const crashFaults = new CrashPointFaults(log);
+    stops.push(async () => crashFaults.close());
+    const functionNamed = (functionName: string): string => {
+      const matching = functions.filter((f) => f.logicalId.includes(functionName));
+      if (matching.length !== 1) {
+        throw new Error(`${matching.length} functions match ${functionName}: name exactly one`);
+      }
+      return (matching[0] as { logicalId: string }).logicalId;
+    };
     const lambdaFaults: LambdaFaults = {
       throwNext(functionName, times) {
-        const matching = functions.filter((f) => f.logicalId.includes(functionName));
-        if (matching.length !== 1) {
-          throw new Error(`${matching.length} functions match ${functionName}: name exactly one`);
-        }
-        armedFaults.set((matching[0] as { logicalId: string }).logicalId, times);
+        armedFaults.set(functionNamed(functionName), times);
       },
       thrown: () => ({ ...thrown }),
+      crashAt(functionName, point, times) {
+        crashFaults.arm(functionNamed(functionName), point, times);
+      },
+      crashed: () => crashFaults.crashed(),
     };
     const invoke = async (logicalId: string, event: unknown): Promise<unknown> => {
       const fn = functions.find((f) => f.logicalId === logicalId);
@@ -325,7 +362,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
       // Lambda passes JSON, not object references: a round trip keeps local behaviour honest.
       const payload = JSON.parse(JSON.stringify(event ?? null));
-      const call = handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30));
+      const call = crashFaults.run(logicalId, () =>
+        handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30)),
+      );
       inFlight.add(call);
       try {
         const result = await call;
@@ -362,6 +401,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       routes,
+      gatewayResponseHeaders: gatewayResponseHeaders(template),
       logger: (line) => log(`[api] ${line}`),
     });
     stops.push(() => api.close());
@@ -382,6 +422,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
+
+    // EventBridge: the template's schedules (the sweeper of pending workflow starts), on the scaled clock.
+    const scheduler = startScheduler({
+      schedules: schedulesFromTemplate(template),
+      invoke,
+      intervalScale: scheduleScale,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      log: (line) => log(`[scheduler] ${line}`),
+    });
+    stops.push(() => scheduler.close());
 
     // Executions do not outlive the process: start again those of the port requests an earlier run left open.
     const resumed = await resumeOpenPorts({
@@ -412,6 +463,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resumed,
       ses,
       lambdaFaults,
+      dynamoDbFaults,
+      stepFunctionsFaults: stepFunctions.faults,
+      scheduler,
       stop,
     };
   } catch (error) {
