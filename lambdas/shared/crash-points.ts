@@ -11,7 +11,10 @@ export const CrashPoints = {
 
 export type CrashPointName = (typeof CrashPoints)[keyof typeof CrashPoints];
 
-/** Called at each crash point; answers a promise that never settles when the function is to die there. */
+/**
+ * Called at each crash point; answers a promise that never resolves when the function is to die there (it rejects,
+ * or the process exits first). Crash points sit where no caller catches what they throw.
+ */
 export type CrashPointHook = (name: CrashPointName) => Promise<never> | undefined;
 
 const HOOK = Symbol.for('ringtonic.crashPointHook');
