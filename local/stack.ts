@@ -1,18 +1,24 @@
 import './polyfills';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { CrashPointName } from '../lambdas/shared/crash-points';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { gatewayResponseHeaders, routesFromTemplate, startApiGateway } from './api-gateway';
 import { resolveIntrinsics } from './cloudformation/resolve';
-import { synthesizePortInTemplate } from './cloudformation/synthesize';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
-import { CrashPointFaults } from './crash-points';
 import { type DynamoDbFaults, installDynamoDbFaults } from './dynamodb/faults';
 import { createOrUpgradeTable } from './dynamodb/tables';
+import {
+  bundledAssembly,
+  DEFAULT_LAMBDA_CONCURRENCY,
+  DEFAULT_LAMBDA_WARM_SECONDS,
+  type FunctionStats,
+  type LambdaFaults,
+  type LambdaRuntime,
+  type LocalFunction,
+  startLambdaRuntime,
+} from './lambda';
 import { resumeOpenPorts } from './resume';
 import { type LocalScheduler, schedulesFromTemplate, startScheduler } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
@@ -66,8 +72,32 @@ export interface LocalStackOptions {
   readonly twilioUrl?: string;
   /** How long the Lambdas wait for a Twilio answer (TWILIO_TIMEOUT_MS); the function default when absent. */
   readonly twilioTimeoutMs?: number;
+  /**
+   * How many instances of a function may run at once when the template reserves no concurrency for it; events
+   * beyond it wait in a FIFO queue. Default {@link DEFAULT_LAMBDA_CONCURRENCY}.
+   */
+  readonly lambdaConcurrency?: number;
+  /** How long an idle function instance stays warm before it is killed. Default {@link DEFAULT_LAMBDA_WARM_SECONDS}. */
+  readonly lambdaWarmSeconds?: number;
+  /**
+   * Variables added to every function's environment, as a deployment's configuration would add them (e.g.
+   * `POWERTOOLS_LOG_LEVEL: 'DEBUG'`; the stack's default for it is WARN). They win over the template's.
+   */
+  readonly lambdaEnvironment?: Record<string, string>;
+  /**
+   * TESTS ONLY: replaces the template's Timeout (seconds) of the functions whose logical id contains a key, e.g.
+   * `{ SyncPortStatusFunction: 2 }`, so that a test of a timeout does not wait out the real one.
+   */
+  readonly lambdaTimeoutSecondsForTests?: Record<string, number>;
+  /**
+   * Every line the stack and its stand-ins log, the functions' output included (prefixed `[lambda <function>]`).
+   * Absent: nothing is printed (subscribe to one function's lines with `stack.lambdas.onLog`).
+   */
   readonly log?: (line: string) => void;
 }
+
+/** What the stack shows of its Lambda runtime (see local/lambda/README.md). */
+export type LocalLambdas = Omit<LambdaRuntime, 'faults' | 'stop' | 'drain'>;
 
 export interface LocalStack {
   readonly urls: {
@@ -84,7 +114,7 @@ export interface LocalStack {
   readonly resumed: readonly string[];
   /** Faults of the SES stand-in. */
   readonly ses: { throttleSendEmail(times: number): void; readonly throttledCount: number };
-  /** Faults of the Lambda runner. */
+  /** Faults of the Lambda runtime. */
   readonly lambdaFaults: LambdaFaults;
   /** Faults of DynamoDB (throttling, unavailable): they cover every caller of `urls.dynamoDb` while armed. */
   readonly dynamoDbFaults: DynamoDbFaults;
@@ -92,34 +122,30 @@ export interface LocalStack {
   readonly stepFunctionsFaults: StepFunctionsFaults;
   /** The template's schedules, running (scaled by `scheduleIntervalScale`). */
   readonly scheduler: LocalScheduler;
+  /** The Lambda runtime: its counters, instances, the functions' environments and output. */
+  readonly lambdas: LocalLambdas;
+  /** Invocations, cold starts, instances, queue and failures by function logical id (`lambdas.stats()`). */
+  lambdaStats(): Record<string, FunctionStats>;
   stop(): Promise<void>;
 }
 
-/** Makes the local Lambda runner fail functions, as a bug or a dependency's hiccup would. */
-export interface LambdaFaults {
-  /**
-   * The next `times` invocations of the function whose logical id contains `functionName` (e.g.
-   * `SubmitPortInFunction`) throw an unexpected Error before the handler runs.
-   */
-  throwNext(functionName: string, times: number): void;
-  /** Errors thrown so far, by function logical id. */
-  thrown(): Record<string, number>;
-  /**
-   * The next `times` invocations of the function that reach the crash point `point` (lambdas/shared/crash-points.ts)
-   * die there, as a Lambda instance killed at that moment would: nothing after it runs, and the invoke fails with
-   * Runtime.ExitError (API Gateway answers 502).
-   */
-  crashAt(functionName: string, point: CrashPointName, times: number): void;
-  /** Invocations that died at a crash point so far, by function logical id. */
-  crashed(): Record<string, number>;
-}
+export type { LambdaFaults } from './lambda';
 
 /** The name of the errors {@link LambdaFaults} throws (what Step Functions sees as the error). */
 export const INJECTED_LAMBDA_ERROR = 'Error';
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/**
+ * The context the local stack synthesizes with. aws-local-stepfunctions cannot hold an execution timeout above
+ * 2,147,483 s (about 24.8 days).
+ */
+const SYNTH_CONTEXT = { workflowTimeoutSeconds: 2_000_000 };
 
-const REPO_ROOT = path.resolve(__dirname, '..');
+/** Which of `overrides` (by logical id substring) applies to a function. */
+function overrideFor(logicalId: string, overrides: Record<string, number> | undefined): number | undefined {
+  const keys = Object.keys(overrides ?? {}).filter((key) => logicalId.includes(key));
+  if (keys.length > 1) throw new Error(`Several timeout overrides match ${logicalId}: ${keys.join(', ')}`);
+  return keys[0] === undefined ? undefined : overrides?.[keys[0]];
+}
 
 function listen(server: import('node:http').Server, port: number, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -138,24 +164,6 @@ function closeServer(server: import('node:http').Server): Promise<void> {
   });
 }
 
-function lambdaContext(functionName: string, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 async function waitForTableActive(client: DynamoDBClient, TableName: string): Promise<void> {
   for (let i = 0; i < 100; i += 1) {
     const table = await client.send(new DescribeTableCommand({ TableName }));
@@ -167,30 +175,32 @@ async function waitForTableActive(client: DynamoDBClient, TableName: string): Pr
 
 /**
  * Starts the whole service on this machine: dynalite, the SES stand-in, a Secrets Manager stand-in, the Twilio
- * simulator, the Step Functions endpoint running the state machine that the CDK app synthesizes, and the API
- * Gateway stand-in routing to the same Lambda handlers the CDK app deploys. Nothing is copied by hand from the
- * template: tables, routes, function environments and the state machine are read from it.
+ * simulator, the Step Functions endpoint running the state machine that the CDK app synthesizes, the API Gateway
+ * stand-in, and a Lambda runtime running each function's bundle from the same synth in child processes
+ * (local/lambda). Nothing is copied by hand from the template: tables, routes, function environments, timeouts
+ * and the state machine are read from it.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = '127.0.0.1';
   const log = options.log ?? (() => undefined);
   const stops: Array<() => Promise<void>> = [];
-  // Handler calls still running when the stack stops (an aborted execution's step, say) must finish before dynalite
-  // closes: dynalite throws from a callback, uncatchably, when written to after close.
-  const inFlight = new Set<Promise<unknown>>();
-  const drain = async () => {
-    const deadline = Date.now() + 10_000;
-    while (inFlight.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 100))]);
-    }
-  };
+  // The functions run in child processes that exist once the API's URL is known (their PUBLIC_BASE_URL); the
+  // Step Functions and API stand-ins, started before, reach them through this.
+  let runtimeStarted: (runtime: LambdaRuntime) => void = () => undefined;
+  const lambdaRuntime = new Promise<LambdaRuntime>((resolve) => {
+    runtimeStarted = resolve;
+  });
+  let runtime: LambdaRuntime | undefined;
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch(() => undefined);
+    // Started but not yet wired into the stops (a failure during start).
+    await runtime?.stop();
   };
 
   try {
-    // aws-local-stepfunctions cannot hold an execution timeout above 2,147,483 s (about 24.8 days).
-    const template = synthesizePortInTemplate({ workflowTimeoutSeconds: 2_000_000 });
+    // The template and the function bundles of one synth with bundling, cached in cdk.out.local/.
+    const assembly = await bundledAssembly({ context: SYNTH_CONTEXT, log });
+    const { template } = assembly;
 
     // DynamoDB: dynalite, with the tables the template declares.
     const dynamoDbPath = options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined;
@@ -204,7 +214,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamoDbFaults = installDynamoDbFaults(dynalite, (line) => log(`[dynamodb] ${line}`));
     const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
     stops.push(async () => {
-      await drain();
+      // Events still running when the stack stops (an aborted execution's step, say) finish before dynalite
+      // closes (dynalite throws from a callback, uncatchably, when written to after close); then every instance
+      // is killed.
+      await runtime?.stop();
       await closeServer(dynalite);
     });
 
@@ -292,87 +305,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     dynamo.destroy();
     const tableName = tables[0] ? resolver.ref(tables[0].logicalId) : '';
 
-    // The Lambda functions: the same modules, with the environment the template gives them plus local overrides.
     const functions = lambdaFunctions(template);
     const scheduleScale = options.scheduleIntervalScale ?? 1;
-    const graceSeconds = functions.map((f) => f.environment.WORKFLOW_START_GRACE_SECONDS).find(Boolean);
-    const overrides: Record<string, string> = {
-      // The sweeper's grace runs on the schedules' clock.
-      ...(graceSeconds !== undefined && scheduleScale !== 1
-        ? { WORKFLOW_START_GRACE_SECONDS: String(Math.max(1, Math.round(Number(graceSeconds) * scheduleScale))) }
-        : {}),
-      POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
-      REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
-      TWILIO_API_BASE_URL: twilio.url,
-      ...(options.twilioTimeoutMs !== undefined ? { TWILIO_TIMEOUT_MS: String(options.twilioTimeoutMs) } : {}),
-      ...(options.callRouterUrl ? { CALL_ROUTER_URL: options.callRouterUrl } : {}),
-    };
-    const environment: Record<string, string> = {};
-    for (const fn of functions) {
-      const resolved = resolveIntrinsics(fn.environment, resolver, pseudo) as Record<string, unknown>;
-      for (const [key, value] of Object.entries(resolved ?? {})) {
-        const text = String(value);
-        if (key in environment && environment[key] !== text && !(key in overrides) && key !== 'PUBLIC_BASE_URL') {
-          throw new Error(`Functions disagree on ${key}: ${environment[key]} vs ${text}`);
-        }
-        environment[key] = text;
-      }
-    }
-
-    const handlers = new Map<string, Handler>();
-    const loadHandler = (logicalId: string): Handler => {
-      const cached = handlers.get(logicalId);
-      if (cached) return cached;
-      const fn = functions.find((f) => f.logicalId === logicalId);
-      if (!fn) throw new Error(`No function ${logicalId} in the template`);
-      const module = require(path.join(REPO_ROOT, fn.entry)) as { handler: Handler };
-      handlers.set(logicalId, module.handler);
-      return module.handler;
-    };
-    const armedFaults = new Map<string, number>();
-    const thrown: Record<string, number> = {};
-    const crashFaults = new CrashPointFaults(log);
-    stops.push(async () => crashFaults.close());
-    const functionNamed = (functionName: string): string => {
-      const matching = functions.filter((f) => f.logicalId.includes(functionName));
-      if (matching.length !== 1) {
-        throw new Error(`${matching.length} functions match ${functionName}: name exactly one`);
-      }
-      return (matching[0] as { logicalId: string }).logicalId;
-    };
-    const lambdaFaults: LambdaFaults = {
-      throwNext(functionName, times) {
-        armedFaults.set(functionNamed(functionName), times);
-      },
-      thrown: () => ({ ...thrown }),
-      crashAt(functionName, point, times) {
-        crashFaults.arm(functionNamed(functionName), point, times);
-      },
-      crashed: () => crashFaults.crashed(),
-    };
-    const invoke = async (logicalId: string, event: unknown): Promise<unknown> => {
-      const fn = functions.find((f) => f.logicalId === logicalId);
-      const handler = loadHandler(logicalId);
-      const armed = armedFaults.get(logicalId) ?? 0;
-      if (armed > 0) {
-        armedFaults.set(logicalId, armed - 1);
-        thrown[logicalId] = (thrown[logicalId] ?? 0) + 1;
-        log(`[lambda] ${logicalId} throws (fault, ${armed - 1} left)`);
-        throw new Error(`Injected failure of ${logicalId}`);
-      }
-      // Lambda passes JSON, not object references: a round trip keeps local behaviour honest.
-      const payload = JSON.parse(JSON.stringify(event ?? null));
-      const call = crashFaults.run(logicalId, () =>
-        handler(payload, lambdaContext(logicalId, fn?.timeoutSeconds ?? 30)),
-      );
-      inFlight.add(call);
-      try {
-        const result = await call;
-        return result === undefined ? null : JSON.parse(JSON.stringify(result));
-      } finally {
-        inFlight.delete(call);
-      }
-    };
+    const invoke = async (logicalId: string, event: unknown): Promise<unknown> =>
+      (await lambdaRuntime).invoke(logicalId, event);
 
     const stepFunctions = await startStepFunctions({
       port: options.stepFunctionsPort ?? 0,
@@ -407,21 +343,72 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => api.close());
     const apiUrl = api.url.replace(/\/$/, '');
 
-    // Handlers load on their first call, after this: PUBLIC_BASE_URL (what Twilio signs) is the API's real URL.
-    Object.assign(environment, overrides, {
+    // The functions' environments: the template's, resolved to the local names, with the local settings. Settings
+    // of the template (the poll cadence, the public URL…) replace its values only in the functions that have them;
+    // the endpoints of the stand-ins and the credentials go to every function, as a deployment's would.
+    const stateMachineRunArn = stepFunctions.stateMachineArn(stateMachineName);
+    const templateSettings: Record<string, string> = {
+      POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
+      REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
+      ...(options.callRouterUrl ? { CALL_ROUTER_URL: options.callRouterUrl } : {}),
+      // What Twilio signs: the API's real URL.
       PUBLIC_BASE_URL: apiUrl,
-      STATE_MACHINE_ARN: stepFunctions.stateMachineArn(stateMachineName),
-    });
-    Object.assign(process.env, environment, {
-      AWS_REGION: LOCAL_REGION,
+      STATE_MACHINE_ARN: stateMachineRunArn,
+    };
+    const localSettings: Record<string, string> = {
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbUrl,
       AWS_ENDPOINT_URL_SFN: stepFunctions.url,
       AWS_ENDPOINT_URL_SESV2: sesUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      TWILIO_API_BASE_URL: twilio.url,
+      ...(options.twilioTimeoutMs !== undefined ? { TWILIO_TIMEOUT_MS: String(options.twilioTimeoutMs) } : {}),
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      ...options.lambdaEnvironment,
+    };
+    const localFunctions = functions.map((fn): LocalFunction => {
+      const taskRoot = assembly.bundleDirs.get(fn.logicalId);
+      if (!taskRoot) throw new Error(`No bundle for ${fn.logicalId} in ${assembly.dir}`);
+      const resolved = resolveIntrinsics(fn.environment, resolver, pseudo) as Record<string, unknown>;
+      const environment: Record<string, string> = {};
+      for (const [key, value] of Object.entries(resolved ?? {})) {
+        environment[key] = templateSettings[key] ?? String(value);
+      }
+      // Retries run retryIntervalScale times faster; so does the time after which a delay counts PortsDelayed.
+      if (options.retryIntervalScale !== undefined && environment.DELAY_ALERT_AFTER_SECONDS) {
+        const scaled = Number(environment.DELAY_ALERT_AFTER_SECONDS) * options.retryIntervalScale;
+        environment.DELAY_ALERT_AFTER_SECONDS = String(Math.max(1, Math.round(scaled)));
+      }
+      // The sweeper's grace runs on the schedules' clock.
+      if (scheduleScale !== 1 && environment.WORKFLOW_START_GRACE_SECONDS) {
+        const scaled = Number(environment.WORKFLOW_START_GRACE_SECONDS) * scheduleScale;
+        environment.WORKFLOW_START_GRACE_SECONDS = String(Math.max(1, Math.round(scaled)));
+      }
+      const timeoutOverride = overrideFor(fn.logicalId, options.lambdaTimeoutSecondsForTests);
+      return {
+        name: fn.logicalId,
+        taskRoot,
+        handler: fn.handler,
+        environment: { ...environment, ...localSettings },
+        memoryMb: fn.memorySize,
+        timeoutSeconds: timeoutOverride ?? fn.timeoutSeconds,
+        ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+      };
     });
+    runtime = startLambdaRuntime({
+      functions: localFunctions,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      defaultConcurrency: options.lambdaConcurrency ?? DEFAULT_LAMBDA_CONCURRENCY,
+      warmSeconds: options.lambdaWarmSeconds ?? DEFAULT_LAMBDA_WARM_SECONDS,
+      log,
+    });
+    runtimeStarted(runtime);
+    const cadence = {
+      pollIntervalSeconds: Number(templateSettings.POLL_INTERVAL_SECONDS),
+      reminderIntervalSeconds: Number(templateSettings.REMINDER_INTERVAL_SECONDS),
+    };
 
     // EventBridge: the template's schedules (the sweeper of pending workflow starts), on the scaled clock.
     const scheduler = startScheduler({
@@ -439,13 +426,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbUrl,
       stepFunctionsUrl: stepFunctions.url,
       tableName,
-      stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
+      stateMachineArn: stateMachineRunArn,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
-      cadence: {
-        pollIntervalSeconds: Number(environment.POLL_INTERVAL_SECONDS),
-        reminderIntervalSeconds: Number(environment.REMINDER_INTERVAL_SECONDS),
-      },
+      cadence,
     });
     if (resumed.length > 0) log(`[resume] started the executions of ${resumed.length} open port requests again`);
 
@@ -462,7 +446,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName,
       resumed,
       ses,
-      lambdaFaults,
+      lambdaFaults: runtime.faults,
+      lambdas: runtime,
+      lambdaStats: () => (runtime as LambdaRuntime).stats(),
       dynamoDbFaults,
       stepFunctionsFaults: stepFunctions.faults,
       scheduler,

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     reminderIntervalSeconds: numberFromEnv('REMINDER_INTERVAL_SECONDS', 3 * 24 * 3600),
     simulatorAutoAdvance: process.env.SIM_AUTO_ADVANCE === '1',
     simulatorStepMs: numberFromEnv('SIM_STEP_MS', 1500),
+    ...(process.env.LAMBDA_CONCURRENCY ? { lambdaConcurrency: numberFromEnv('LAMBDA_CONCURRENCY', 4) } : {}),
+    ...(process.env.LAMBDA_WARM_SECONDS ? { lambdaWarmSeconds: numberFromEnv('LAMBDA_WARM_SECONDS', 300) } : {}),
     log: process.env.LOCAL_STACK_QUIET === '1' ? undefined : (line) => console.log(line),
   });
   console.log(`Ring Tonic port-in service, local stack

@@ -112,6 +112,12 @@ export interface PortRequest {
    * sweeper (StartPendingWorkflowsFunction) starts it, so an accepted order is never left without its executions.
    */
   readonly workflowStartPendingSince?: string;
+  /**
+   * Since when a workflow step has kept failing for a transient reason (Twilio or AWS unavailable, a crash), and
+   * why: set with the one DELAYED timeline event of that delay, cleared when a retry of the step succeeds.
+   */
+  readonly delayedSince?: string;
+  readonly delayReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly version: number;
@@ -156,6 +162,25 @@ export function coveredWebhookSince(pr: PortRequest, wakesSeen: number): string 
 /** Adds an event to the timeline. */
 export function withEvent(pr: PortRequest, event: TimelineEvent): PortRequest {
   return { ...pr, events: [...pr.events, event] };
+}
+
+/**
+ * Records that the port is delayed (a step keeps failing for a transient reason): one DELAYED event for the whole
+ * delay, however many retries it takes. The status stays; no email goes out. Unchanged when already delayed.
+ */
+export function withDelay(pr: PortRequest, delay: { since: string; reason: string; at: string }): PortRequest {
+  if (pr.delayedSince) return pr;
+  return withEvent(
+    { ...pr, delayedSince: delay.since, delayReason: delay.reason },
+    { at: delay.at, type: 'DELAYED', detail: delay.reason },
+  );
+}
+
+/** The delay is over (a retried step succeeded): the next delay gets its own DELAYED event. */
+export function withoutDelay(pr: PortRequest): PortRequest {
+  if (!pr.delayedSince) return pr;
+  const { delayedSince: _since, delayReason: _reason, ...rest } = pr;
+  return rest;
 }
 
 /** Queues an email in the outbox; DeliverEmails sends it and marks it sent. */

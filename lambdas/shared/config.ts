@@ -32,5 +32,10 @@ export const env = {
   /** The sweeper starts an execution whose start has been pending at least this long (set by the CDK app). */
   WORKFLOW_START_GRACE_SECONDS: seconds,
   /** A port open longer than this raises the operations alarm (set by the CDK app; 45 days when absent). */
+  /**
+   * A workflow step retrying for longer than this counts PortsDelayed at each retry (the PortsDelayed alarm's signal;
+   * set by the CDK app, one hour when absent).
+   */
+  DELAY_ALERT_AFTER_SECONDS: z._default(seconds, 3600),
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

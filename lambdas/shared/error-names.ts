@@ -15,23 +15,15 @@ export const WorkflowErrorNames = {
 
 export type WorkflowErrorName = (typeof WorkflowErrorNames)[keyof typeof WorkflowErrorNames];
 
-/** Errors raised by the Lambda service itself, retried as AWS recommends for lambda:invoke tasks. */
-export const LambdaServiceErrorNames = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
-
 /**
- * Errors a workflow step throws that retrying cannot fix: matched, with MaxAttempts 0, ahead of the retrier of
- * unexpected errors (States.TaskFailed would match them too, and Step Functions uses the first retrier that
- * matches).
+ * Errors a workflow step throws that retrying cannot fix: matched, with MaxAttempts 0, ahead of the transient
+ * retrier (States.ALL would match them too, and Step Functions uses the first retrier that matches). The only cause
+ * of FAILED.
  */
 export const NotRetriedErrorNames = [WorkflowErrorNames.PortInRejected] as const;
 
 /**
- * What the last retrier of every workflow step matches: any other failure of the task (a bug, a DynamoDB hiccup,
- * a Lambda runtime error), not States.Timeout.
+ * What WaitForPortUpdate retries: any failure of its function (a bug, a DynamoDB hiccup, a Lambda runtime error),
+ * not the States.Timeout of the poll cadence.
  */
 export const UnexpectedTaskErrorName = 'States.TaskFailed';

@@ -14,6 +14,11 @@ export const MetricNames = {
   PortsCompleted: 'PortsCompleted',
   /** The service could not submit a port (MarkFailed). */
   PortsFailed: 'PortsFailed',
+  /**
+   * A workflow step retried while its port has been delayed (failing for a transient reason) for longer than the
+   * alert threshold (one hour in AWS): one per retry of such a step, so the PortsDelayed alarm holds while it lasts.
+   */
+  PortsDelayed: 'PortsDelayed',
   /** Something the service accepted but cannot act on was set aside: an email SES refused, an unknown webhook. */
   DeadLetters: 'DeadLetters',
   /** An accepted order's execution could not be started by the product API (throttled, say): the sweeper will. */

@@ -17,6 +17,9 @@ export const PortWorkflowStates = {
   MarkFailed: 'MarkFailed',
   DeliverFailureEmails: 'DeliverFailureEmails',
   PortFailed: 'PortFailed',
+  WaitToRetrySubmitPortIn: 'WaitToRetrySubmitPortIn',
+  WaitToRetryMarkFailed: 'WaitToRetryMarkFailed',
+  WaitToRetryDeliverFailureEmails: 'WaitToRetryDeliverFailureEmails',
 } as const;
 
 /** One state name of the port workflow. */
@@ -50,4 +53,30 @@ export interface PortStepResult {
    * goes through DeliverEmails before waiting again only then, so a quiet poll cycle costs three transitions.
    */
   readonly emailsPending: boolean;
+}
+
+/**
+ * What the state machine tells each step of its attempt, from the context object: the state's name
+ * (`$$.State.Name`), how many times it was retried so far (`$$.State.RetryCount`) and when it was entered
+ * (`$$.State.EnteredTime`, the first attempt). Steps use it to see a delay (a step failing again and again).
+ */
+export interface StepAttemptContext {
+  readonly state: string;
+  readonly retryCount: number;
+  readonly enteredTime: string;
+}
+
+/**
+ * The payload of every workflow step: the state input as it is (`input`) and the attempt. The WaitForPortUpdate
+ * callback's input is {@link WaitForPortUpdatePayload}.
+ */
+export interface StepEvent<TInput = unknown> {
+  readonly input: TInput;
+  readonly attempt: StepAttemptContext;
+}
+
+/** A step attempt with the port request it is about. */
+export interface StepAttempt extends StepAttemptContext {
+  readonly accountId: string;
+  readonly portRequestId: string;
 }

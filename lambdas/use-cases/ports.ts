@@ -214,6 +214,8 @@ export interface Metrics {
   count(name: CountMetricName, value?: number): void;
   /** Records a duration in milliseconds. */
   milliseconds(name: LatencyMetricName, value: number): void;
+  /** Writes what was recorded so far now rather than at the end of the invocation (which a crash never reaches). */
+  publishNow(): void;
 }
 
 /** Something the service accepted but could not act on, kept for operations to look at (with a TTL). */

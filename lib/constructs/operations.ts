@@ -47,6 +47,10 @@ export class PortInOperations extends Construct {
   readonly deadLetters: cloudwatch.Metric;
   /** Something was dead-lettered: an email SES refused for good, or a signed webhook about an unknown port-in. */
   readonly deadLettersAlarm: cloudwatch.Alarm;
+  /** Retries of steps whose port has been delayed past the alert threshold, summed per 30 minutes. */
+  readonly portsDelayed: cloudwatch.Metric;
+  /** A port has been delayed (a step failing for a transient reason) for more than an hour. */
+  readonly portsDelayedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PortInOperationsProps) {
     super(scope, id);
@@ -140,7 +144,28 @@ export class PortInOperations extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.portsDelayed = new cloudwatch.Metric({
+      namespace: PORT_IN_METRIC_NAMESPACE,
+      metricName: MetricNames.PortsDelayed,
+      dimensionsMap: { service: SERVICE_NAME },
+      statistic: cloudwatch.Stats.SUM,
+      // Past the hour, a delayed step retries at least every 15 minutes (the backoff's cap): two chances a period.
+      period: Duration.minutes(30),
+    });
+    this.portsDelayedAlarm = this.portsDelayed.createAlarm(this, 'PortsDelayedAlarm', {
+      alarmDescription:
+        'A port has been delayed for more than an hour: a workflow step keeps failing for a transient reason ' +
+        '(Twilio or an AWS service down or throttling, a Lambda crashing). The steps retry for at least 72 hours; ' +
+        'the port request timeline has a DELAYED event with the reason, and the step function logs show the errors.',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // Emitted only by retries past the threshold: no data is no port delayed that long.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     for (const alarm of [
+      this.portsDelayedAlarm,
       this.portsPastMaxAgeAlarm,
       this.executionsFailedAlarm,
       this.executionsTimedOutAlarm,

@@ -5,12 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import {
-  LambdaServiceErrorNames,
-  NotRetriedErrorNames,
-  UnexpectedTaskErrorName,
-  WorkflowErrorNames,
-} from '../../lambdas/shared/error-names';
+import { NotRetriedErrorNames, UnexpectedTaskErrorName } from '../../lambdas/shared/error-names';
 import { PortWorkflowStates } from '../../lambdas/shared/workflow-contract';
 import type { PortInNotifications } from './notifications';
 import type { TwilioSecrets } from './secrets';
@@ -32,6 +27,84 @@ export const HISTORY_EVENTS_PER_POLL_CYCLE = 13;
 export const HISTORY_EVENTS_PER_EMAIL_DELIVERY = 5;
 /** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes, emails and retries. */
 export const POLLING_HISTORY_BUDGET = 12_500;
+/**
+ * History events one retry of a Lambda step adds: LambdaFunctionScheduled, LambdaFunctionStarted,
+ * LambdaFunctionFailed (TaskScheduled, TaskStarted, TaskFailed for the callback). test/e2e/faults.test.ts measures it.
+ */
+export const HISTORY_EVENTS_PER_RETRY = 3;
+/** How many whole outages (a step retried to its last attempt) an execution's history must have room for. */
+export const OUTAGES_BUDGETED = 2;
+/**
+ * Share of the 25,000-event limit for retries: {@link OUTAGES_BUDGETED} outages of a step retried to the end. With
+ * {@link POLLING_HISTORY_BUDGET} it leaves 7,500 events for webhook wakes and emails.
+ */
+export const RETRY_HISTORY_BUDGET = 5_000;
+/** The least time a step is retried through transient trouble before its Catch decides. */
+export const MIN_TRANSIENT_RETRY = Duration.hours(72);
+
+/** How every workflow step retries what can clear by itself: capped exponential backoff with full jitter. */
+export interface TransientRetryPolicy {
+  readonly interval: Duration;
+  readonly backoffRate: number;
+  readonly maxDelay: Duration;
+  readonly maxAttempts: number;
+}
+
+/**
+ * Twilio 5xx/429/timeouts, AWS throttling and outages, Lambda errors, crashes and timeouts, anything unexpected:
+ * 2 s, 4 s, 8 s, … capped at 15 min, each wait drawn from [0, cap] (full jitter, so a thousand ports failing together
+ * do not come back together), 700 retries: about 86 hours, at least 78 (see {@link transientRetrySpan}), and 2,100
+ * history events.
+ */
+export const TRANSIENT_RETRY: TransientRetryPolicy = {
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxDelay: Duration.minutes(15),
+  maxAttempts: 700,
+};
+
+/**
+ * How long a step is retried with `policy`: the expected time, and a floor that the sum of its full-jitter waits
+ * (each uniform in [0, backoff]) falls below with a probability under 1 in 30,000 (four standard deviations).
+ */
+export function transientRetrySpan(policy: TransientRetryPolicy): { expectedSeconds: number; floorSeconds: number } {
+  let mean = 0;
+  let variance = 0;
+  for (let attempt = 0; attempt < policy.maxAttempts; attempt += 1) {
+    const cap = Math.min(policy.maxDelay.toSeconds(), policy.interval.toSeconds() * policy.backoffRate ** attempt);
+    mean += cap / 2;
+    variance += (cap * cap) / 12;
+  }
+  return { expectedSeconds: mean, floorSeconds: mean - 4 * Math.sqrt(variance) };
+}
+
+/** The history events one step retried to its last attempt adds. */
+export function retryHistoryEvents(policy: TransientRetryPolicy): number {
+  return policy.maxAttempts * HISTORY_EVENTS_PER_RETRY;
+}
+
+/**
+ * Refuses a retry policy that gives up on transient trouble before {@link MIN_TRANSIENT_RETRY}, or whose
+ * {@link OUTAGES_BUDGETED} outages would overflow {@link RETRY_HISTORY_BUDGET}.
+ */
+export function checkTransientRetry(policy: TransientRetryPolicy): void {
+  const span = transientRetrySpan(policy);
+  if (span.floorSeconds < MIN_TRANSIENT_RETRY.toSeconds()) {
+    throw new Error(
+      `Steps retry transient failures for about ${Math.round(span.expectedSeconds / 3600)} h (at least ` +
+        `${Math.round(span.floorSeconds / 3600)} h): under the ${MIN_TRANSIENT_RETRY.toHours()} h a port must ` +
+        'ride out. Allow more attempts or a longer maximum delay.',
+    );
+  }
+  const retryEvents = retryHistoryEvents(policy) * OUTAGES_BUDGETED;
+  if (retryEvents > RETRY_HISTORY_BUDGET) {
+    throw new Error(
+      `${OUTAGES_BUDGETED} outages of ${policy.maxAttempts} retries are about ${retryEvents} history events: ` +
+        `above the ${RETRY_HISTORY_BUDGET} budget for retries under Step Functions' 25,000-event limit. ` +
+        'Allow fewer attempts with a longer maximum delay.',
+    );
+  }
+}
 
 /**
  * The history events polling alone adds to an execution that lives `executionTimeout` and never gets a webhook:
@@ -65,6 +138,17 @@ export interface PortWorkflowProps {
    * @default Duration.days(45)
    */
   readonly portMaxAge?: Duration;
+  /**
+   * How steps retry transient failures; checked at synth against {@link MIN_TRANSIENT_RETRY} and the history budget.
+   * @default TRANSIENT_RETRY
+   */
+  readonly transientRetry?: TransientRetryPolicy;
+  /**
+   * A step retrying longer than this counts PortsDelayed at each retry (`DELAY_ALERT_AFTER_SECONDS`), which
+   * `PortInOperations` alarms on.
+   * @default Duration.hours(1)
+   */
+  readonly delayAlertAfter?: Duration;
 }
 
 /** The Lambda functions behind the steps of {@link PortWorkflow}. */
@@ -100,6 +184,8 @@ export class PortWorkflow extends Construct {
           "budget under Step Functions' 25,000-event limit. Poll less often or shorten the execution timeout.",
       );
     }
+    const transientRetry = props.transientRetry ?? TRANSIENT_RETRY;
+    checkTransientRetry(transientRetry);
 
     const { secrets, notifications, table } = props;
     const submitPortIn = new ServiceFunction(this, 'SubmitPortInFunction', {
@@ -146,54 +232,31 @@ export class PortWorkflow extends Construct {
     }).bindTable(table);
 
     this.functions = { submitPortIn, waitForPortUpdate, syncPortStatus, deliverEmails, importNumbers, markFailed };
+    const delayAlertAfter = props.delayAlertAfter ?? Duration.hours(1);
+    for (const fn of Object.values(this.functions)) {
+      fn.addEnvironment('DELAY_ALERT_AFTER_SECONDS', String(delayAlertAfter.toSeconds()));
+    }
 
     const S = PortWorkflowStates;
-    const onTwilioTransient: sfn.RetryProps = {
-      errors: [WorkflowErrorNames.TwilioTransient],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.minutes(2),
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-    const onEmailDeliveryFailed: sfn.RetryProps = {
-      errors: [WorkflowErrorNames.EmailDeliveryFailed],
-      interval: Duration.seconds(10),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-    const onConcurrentUpdate: sfn.RetryProps = {
-      errors: [WorkflowErrorNames.ConcurrentUpdate],
-      interval: Duration.seconds(1),
-      backoffRate: 2,
-      maxAttempts: 5,
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-    const onLambdaServiceError: sfn.RetryProps = {
-      errors: [...LambdaServiceErrorNames],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-
-    // Step Functions tries a state's retriers in order and uses the first that matches: the named errors above come
-    // first, then the errors no retry can fix (MaxAttempts 0, so States.TaskFailed below does not catch them), then
-    // anything else a step throws (a bug, a DynamoDB hiccup), retried a few times before the state's Catch.
+    // Step Functions uses the first retrier whose errors match, and a retrier that runs out ends the retries: so there
+    // are two. What no retry can fix (Twilio refusing the port-in's content) is not retried (MaxAttempts 0); anything
+    // else (Twilio or AWS unavailable or throttling, a Lambda error, crash or timeout, a bug) is transient and retried
+    // for at least 72 hours. The steps note the delay themselves from $$.State (see `attempt` below).
     const notRetried: sfn.RetryProps = { errors: [...NotRetriedErrorNames], maxAttempts: 0 };
-    // Six retries over about two minutes: an overloaded dependency (a DynamoDB or Twilio connection that cannot be
-    // opened in time) recovers within that, and SubmitPortIn's Catch would otherwise fail an order that is fine.
-    const onUnexpectedError: sfn.RetryProps = {
-      errors: [UnexpectedTaskErrorName],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.minutes(2),
+    const transient = (errors: string[]): sfn.RetryProps => ({
+      errors,
+      interval: transientRetry.interval,
+      backoffRate: transientRetry.backoffRate,
+      maxDelay: transientRetry.maxDelay,
+      maxAttempts: transientRetry.maxAttempts,
       jitterStrategy: sfn.JitterType.FULL,
+    });
+    // What each attempt tells its step, from the context object: which state, which retry, since when.
+    const attempt = {
+      state: sfn.JsonPath.stringAt('$$.State.Name'),
+      retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+      enteredTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
     };
-    const lastRetries = [onConcurrentUpdate, onLambdaServiceError, notRetried, onUnexpectedError];
 
     /**
      * A request-response Lambda step: Resource is the function ARN, the whole state is the payload and the
@@ -203,18 +266,34 @@ export class PortWorkflow extends Construct {
       stateName: string,
       fn: ServiceFunction,
       resultPath: string | typeof sfn.JsonPath.DISCARD,
-      retries: readonly sfn.RetryProps[],
     ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, stateName, {
         lambdaFunction: fn,
         payloadResponseOnly: true,
+        // The state input as it is, and the attempt (StepEvent in lambdas/shared/workflow-contract.ts).
+        payload: sfn.TaskInput.fromObject({ input: sfn.JsonPath.entirePayload, attempt }),
         // Added below from the shared error names, so the retried list is ours, not the library's default.
         retryOnServiceExceptions: false,
         resultPath,
         taskTimeout: sfn.Timeout.duration(fn.timeout ? fn.timeout.plus(Duration.seconds(10)) : Duration.minutes(1)),
       });
-      for (const retry of [...retries, ...lastRetries]) task.addRetry(retry);
+      // States.ALL covers the task's own timeout too (a function that hung is retried like one that crashed).
+      task.addRetry(notRetried);
+      task.addRetry(transient([sfn.Errors.ALL]));
       return task;
+    };
+
+    /**
+     * What a step whose retries ran out (days of an outage) does next when no later state picks the work up: wait a
+     * poll interval and run it again. A transient cause never ends a port.
+     */
+    const retriedAfterOutage = (task: tasks.LambdaInvoke, waitName: string): void => {
+      const wait = new sfn.Wait(this, waitName, {
+        time: sfn.WaitTime.secondsPath('$.cadence.pollIntervalSeconds'),
+        comment: `${task.id} ran out of retries: try it again`,
+      });
+      wait.next(task);
+      task.addCatch(wait, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
     };
 
     const portCompleted = new sfn.Succeed(this, S.PortCompleted, { comment: 'Ported, imported, customer told' });
@@ -224,38 +303,42 @@ export class PortWorkflow extends Construct {
       cause: 'The port-in could not be submitted; the port request is FAILED and the customer was told.',
     });
 
-    const deliverFailureEmails = step(S.DeliverFailureEmails, deliverEmails, sfn.JsonPath.DISCARD, [
-      onEmailDeliveryFailed,
-    ]);
-    const markFailedStep = step(S.MarkFailed, markFailed, '$.sync', []);
+    const deliverFailureEmails = step(S.DeliverFailureEmails, deliverEmails, sfn.JsonPath.DISCARD);
+    retriedAfterOutage(deliverFailureEmails, S.WaitToRetryDeliverFailureEmails);
+    const markFailedStep = step(S.MarkFailed, markFailed, '$.sync');
+    retriedAfterOutage(markFailedStep, S.WaitToRetryMarkFailed);
     markFailedStep.next(deliverFailureEmails).next(portFailed);
 
-    const submitPortInStep = step(S.SubmitPortIn, submitPortIn, '$.sync', [onTwilioTransient]);
-    submitPortInStep.addCatch(markFailedStep, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const submitPortInStep = step(S.SubmitPortIn, submitPortIn, '$.sync');
+    // FAILED only when Twilio refuses the port-in's content; an outage, however long, is retried.
+    submitPortInStep.addCatch(markFailedStep, { errors: [...NotRetriedErrorNames], resultPath: '$.error' });
+    retriedAfterOutage(submitPortInStep, S.WaitToRetrySubmitPortIn);
 
-    const deliverEmailsStep = step(S.DeliverEmails, deliverEmails, sfn.JsonPath.DISCARD, [onEmailDeliveryFailed]);
-    const syncPortStatusStep = step(S.SyncPortStatus, syncPortStatus, '$.sync', [onTwilioTransient]);
-    const importNumbersStep = step(S.ImportNumbers, importNumbers, '$.import', [onTwilioTransient]);
-    const deliverCompletionEmails = step(S.DeliverCompletionEmails, deliverEmails, sfn.JsonPath.DISCARD, [
-      onEmailDeliveryFailed,
-    ]);
+    const deliverEmailsStep = step(S.DeliverEmails, deliverEmails, sfn.JsonPath.DISCARD);
+    const syncPortStatusStep = step(S.SyncPortStatus, syncPortStatus, '$.sync');
+    const importNumbersStep = step(S.ImportNumbers, importNumbers, '$.import');
+    const deliverCompletionEmails = step(S.DeliverCompletionEmails, deliverEmails, sfn.JsonPath.DISCARD);
 
     const waitForPortUpdateStep = new tasks.LambdaInvoke(this, S.WaitForPortUpdate, {
       lambdaFunction: waitForPortUpdate,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
-        token: sfn.JsonPath.taskToken,
-        accountId: sfn.JsonPath.stringAt('$.accountId'),
-        portRequestId: sfn.JsonPath.stringAt('$.portRequestId'),
+        input: {
+          token: sfn.JsonPath.taskToken,
+          accountId: sfn.JsonPath.stringAt('$.accountId'),
+          portRequestId: sfn.JsonPath.stringAt('$.portRequestId'),
+        },
+        attempt,
       }),
       resultPath: '$.wake',
       // The wait for a webhook is the poll cadence: when it runs out, SyncPortStatus reads Twilio anyway.
       taskTimeout: sfn.Timeout.at('$.cadence.pollIntervalSeconds'),
       retryOnServiceExceptions: false,
     });
-    // States.TaskFailed does not match the States.Timeout of the poll cadence, caught below.
-    for (const retry of lastRetries) waitForPortUpdateStep.addRetry(retry);
-    waitForPortUpdateStep.addCatch(syncPortStatusStep, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.wake' });
+    // States.TaskFailed does not match the States.Timeout of the poll cadence, caught below with what else ends the
+    // wait (its function failing past its retries): SyncPortStatus reads Twilio either way.
+    waitForPortUpdateStep.addRetry(transient([UnexpectedTaskErrorName]));
+    waitForPortUpdateStep.addCatch(syncPortStatusStep, { errors: [sfn.Errors.ALL], resultPath: '$.wake' });
 
     const status = '$.sync.status';
     // The MANUAL route waits before any step has written $.sync, and a Choice rule on a missing path is a runtime
@@ -269,9 +352,7 @@ export class PortWorkflow extends Construct {
     };
     const emailsPending = '$.sync.emailsPending';
     // The ending emails ("canceled", "expired") go out before the execution ends.
-    const deliverClosingEmails = step(S.DeliverClosingEmails, deliverEmails, sfn.JsonPath.DISCARD, [
-      onEmailDeliveryFailed,
-    ]);
+    const deliverClosingEmails = step(S.DeliverClosingEmails, deliverEmails, sfn.JsonPath.DISCARD);
     // A cycle owing no email goes straight back to waiting: WaitForPortUpdate, SyncPortStatus, IsPortFinished,
     // three transitions (Step Functions bills each one). DeliverCompletionEmails and DeliverClosingEmails send the
     // whole outbox, so an email owed when the port finishes goes out there.
@@ -285,7 +366,7 @@ export class PortWorkflow extends Construct {
       )
       .otherwise(waitForPortUpdateStep);
 
-    // A step that still fails after its retries (Twilio or SES down for long) must not end an open port: go back to
+    // A step that still fails after its retries (Twilio or SES down for days) must not end an open port: go back to
     // waiting. The outbox keeps unsent emails and imports are idempotent, so the next cycle finishes the work (a
     // terminal port's WaitForPortUpdate completes at once, and its sync leads back to DeliverClosingEmails);
     // a port stuck this way shows up on the max-age alarm.

@@ -37,16 +37,23 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * Builds the CDK app in process, as `bin/port-in.ts` does but environment-agnostic (region and account stay
- * `AWS::Region`/`AWS::AccountId`) and without bundling the Lambda code, which neither tests nor the local stack
- * need (the local stack loads the handler modules themselves).
+ * `AWS::Region`/`AWS::AccountId`). By default without bundling the Lambda code, which the template tests do not
+ * need; with `{ bundle: true }` each function's asset is the esbuild bundle `cdk synth` makes (what the local
+ * stack runs, see local/lambda/bundles.ts), and each CfnFunction names its asset directory in its
+ * `aws:asset:path` metadata.
  * @param context overrides of `cdk.json`'s context, e.g. `{ pollIntervalSeconds: 30 }`
  */
 export function buildPortInApp(
   context: Record<string, unknown> = {},
   outdir?: string,
+  options: { readonly bundle?: boolean } = {},
 ): { app: App; stack: PortInStack } {
+  const bundling = options.bundle
+    ? // What the CLI sets: the asset metadata that ties a resource to its staged directory.
+      { 'aws:cdk:enable-asset-metadata': true }
+    : { 'aws:cdk:bundling-stacks': [] };
   const app = new App({
-    context: { ...cdkJsonContext(), ...context, 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJsonContext(), ...context, ...bundling },
     ...(outdir ? { outdir } : {}),
     // No AWS::CDK::Metadata resource: it carries region conditions the local stack would have to evaluate.
     analyticsReporting: false,

@@ -19,6 +19,15 @@ export interface TemplateLambdaFunction {
   readonly entry: string;
   /** The exported handler's name (`index.handler` → `handler`). */
   readonly handlerExport: string;
+  /** The Handler setting as Lambda reads it: `<module>.<export>`, e.g. `index.handler`. */
+  readonly handler: string;
+  /**
+   * The function's asset directory, relative to the cloud assembly (`aws:asset:path` metadata; present when the
+   * app was synthesized with bundling and asset metadata, see local/lambda/bundles.ts).
+   */
+  readonly assetPath?: string;
+  /** `ReservedConcurrentExecutions`, when the template sets it. */
+  readonly reservedConcurrency?: number;
   /** `Environment.Variables`, intrinsics unresolved: resolve them with the local resolver. */
   readonly environment: Record<string, unknown>;
   readonly timeoutSeconds: number;
@@ -110,11 +119,17 @@ export function lambdaFunctions(template: CloudFormationTemplate): TemplateLambd
     const props = resource.Properties ?? {};
     const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler';
     const environment = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const assetPath = resource.Metadata?.['aws:asset:path'];
     return [
       {
         logicalId,
         entry,
+        handler,
         handlerExport: handler.slice(handler.lastIndexOf('.') + 1),
+        ...(typeof assetPath === 'string' ? { assetPath } : {}),
+        ...(typeof props.ReservedConcurrentExecutions === 'number'
+          ? { reservedConcurrency: props.ReservedConcurrentExecutions }
+          : {}),
         environment: { ...environment },
         // CloudFormation's own defaults when the template leaves them out.
         timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,

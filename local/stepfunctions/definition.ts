@@ -10,6 +10,9 @@ export const ENGINE_DEFAULT_TASK_TIMEOUT_SECONDS = 60;
  */
 export const ENGINE_MAX_TIMEOUT_SECONDS = 2_147_483;
 
+/** The context object path aws-local-stepfunctions lacks; the endpoint fills it in per task attempt. */
+export const STATE_CONTEXT_PATH = '$$.State';
+
 /** The AWS Lambda integrations this endpoint emulates. */
 export type TaskKind =
   /** `arn:aws:states:::lambda:invoke`: Parameters hold FunctionName and Payload, the result is Lambda's response. */
@@ -24,6 +27,11 @@ export interface TaskStatePlan {
   readonly name: string;
   readonly kind: TaskKind;
   readonly resource: string;
+  /**
+   * Whether the state's Parameters read `$$.State` (Name, EnteredTime, RetryCount), which aws-local-stepfunctions'
+   * context object lacks: each attempt fills it in (see state-context.ts).
+   */
+  readonly readsStateContext: boolean;
   /** TimeoutSeconds when static; undefined when dynamic (TimeoutSecondsPath) or absent. */
   readonly timeoutSeconds?: number;
   /** HeartbeatSeconds when static. */
@@ -53,8 +61,6 @@ export interface PreparedDefinition {
   readonly engineDefinition: StateMachineDefinition;
   /** Every Task state, at any depth (Map and Parallel too); ASL state names are unique in a whole definition. */
   readonly tasks: ReadonlyMap<string, TaskStatePlan>;
-  /** Every state with Retry, by name: each retrier's IntervalSeconds. */
-  readonly retryIntervalSeconds: ReadonlyMap<string, readonly number[]>;
   /** Differences from AWS this definition will meet at run time, one line each. */
   readonly warnings: readonly string[];
 }
@@ -84,7 +90,6 @@ export function prepareDefinition(machineName: string, definition: object): Prep
   // its realm's Object.prototype, and structuredClone builds them in Node's main realm (jest runs tests in another).
   const root = JSON.parse(JSON.stringify(definition)) as JsonObject;
   const tasks = new Map<string, TaskStatePlan>();
-  const retryIntervalSeconds = new Map<string, number[]>();
   const warnings: string[] = [];
   const seen = new Set<string>();
   const fail = (message: string): never => {
@@ -101,7 +106,7 @@ export function prepareDefinition(machineName: string, definition: object): Prep
     );
   }
 
-  const visit = (scope: JsonObject): void => {
+  const visit = (scope: JsonObject, nested: boolean): void => {
     const states = scope.States;
     if (!isJsonObject(states)) fail('a States field is missing or not an object');
     for (const [name, state] of Object.entries(states as JsonObject)) {
@@ -112,30 +117,28 @@ export function prepareDefinition(machineName: string, definition: object): Prep
       seen.add(name);
       if (s.QueryLanguage === 'JSONata') fail(`state ${name} uses JSONata, which aws-local-stepfunctions lacks`);
       if ('Assign' in s) fail(`state ${name} assigns variables, which aws-local-stepfunctions lacks`);
-      if (Array.isArray(s.Retry)) {
-        retryIntervalSeconds.set(
-          name,
-          s.Retry.map((retrier) =>
-            isJsonObject(retrier) && typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1,
-          ),
+      const readsStateContext = JSON.stringify(s).includes(STATE_CONTEXT_PATH);
+      if (readsStateContext && (s.Type !== 'Task' || nested)) {
+        fail(
+          `state ${name} reads ${STATE_CONTEXT_PATH}, which the local endpoint fills in for top-level Task states only ` +
+            '(aws-local-stepfunctions has no $$.State; each task attempt is given it)',
         );
       }
       if (s.Type === 'Map') {
         const processor = s.ItemProcessor ?? s.Iterator;
-        if (isJsonObject(processor)) visit(processor);
+        if (isJsonObject(processor)) visit(processor, true);
       } else if (s.Type === 'Parallel') {
-        for (const branch of Array.isArray(s.Branches) ? s.Branches : []) if (isJsonObject(branch)) visit(branch);
+        for (const branch of Array.isArray(s.Branches) ? s.Branches : []) if (isJsonObject(branch)) visit(branch, true);
       } else if (s.Type === 'Task') {
-        tasks.set(name, prepareTask(name, s, warnings, fail));
+        tasks.set(name, prepareTask(name, s, readsStateContext, warnings, fail));
       }
     }
   };
-  visit(root);
+  visit(root, false);
 
   return {
     engineDefinition: root as unknown as StateMachineDefinition,
     tasks,
-    retryIntervalSeconds,
     warnings,
   };
 }
@@ -144,6 +147,7 @@ export function prepareDefinition(machineName: string, definition: object): Prep
 function prepareTask(
   name: string,
   state: JsonObject,
+  readsStateContext: boolean,
   warnings: string[],
   fail: (message: string) => never,
 ): TaskStatePlan {
@@ -196,6 +200,7 @@ function prepareTask(
     name,
     kind: kind as TaskKind,
     resource,
+    readsStateContext,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(heartbeatSeconds !== undefined && kind === 'lambda-callback' ? { heartbeatSeconds } : {}),
     wrapped,
@@ -203,13 +208,25 @@ function prepareTask(
 }
 
 /**
- * Retry intervals for aws-local-stepfunctions' `retryIntervalOverrides`, in milliseconds, scaled. The library takes
- * one fixed interval per retrier, so scaled retries keep neither BackoffRate nor JitterStrategy.
+ * The engine's definition with every retrier's IntervalSeconds and MaxDelaySeconds multiplied by `scale` (tests use
+ * e.g. 0.01), so scaled retries keep their BackoffRate and JitterStrategy; the engine takes fractional seconds. The
+ * result is not valid ASL (intervals must be whole seconds): build it with validation off, after the original passed.
  */
-export function scaledRetryIntervals(prepared: PreparedDefinition, scale: number): Record<string, number[]> {
-  const overrides: Record<string, number[]> = {};
-  for (const [name, intervals] of prepared.retryIntervalSeconds) {
-    overrides[name] = intervals.map((seconds) => Math.max(0, Math.round(seconds * 1000 * scale)));
-  }
-  return overrides;
+export function scaledRetryDefinition(prepared: PreparedDefinition, scale: number): StateMachineDefinition {
+  const copy = JSON.parse(JSON.stringify(prepared.engineDefinition)) as JsonObject;
+  const visit = (scope: JsonObject): void => {
+    for (const state of Object.values(isJsonObject(scope.States) ? scope.States : {})) {
+      if (!isJsonObject(state)) continue;
+      for (const retrier of Array.isArray(state.Retry) ? state.Retry : []) {
+        if (!isJsonObject(retrier)) continue;
+        retrier.IntervalSeconds = (typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1) * scale;
+        if (typeof retrier.MaxDelaySeconds === 'number') retrier.MaxDelaySeconds *= scale;
+      }
+      const processor = state.ItemProcessor ?? state.Iterator;
+      if (isJsonObject(processor)) visit(processor);
+      for (const branch of Array.isArray(state.Branches) ? state.Branches : []) if (isJsonObject(branch)) visit(branch);
+    }
+  };
+  visit(copy);
+  return copy as unknown as StateMachineDefinition;
 }

@@ -28,9 +28,9 @@ export interface StepFunctionsOptions {
   /** One line per execution start and end and per task failure. @default no logging */
   readonly logger?: (line: string) => void;
   /**
-   * Multiplies every Retry interval (tests use e.g. 0.01). Scaled retries wait IntervalSeconds × scale on each
-   * attempt: aws-local-stepfunctions' overrides are fixed intervals, without BackoffRate or JitterStrategy.
-   * @default 1 (the definition's intervals, backoff and jitter)
+   * Multiplies every retrier's IntervalSeconds and MaxDelaySeconds (tests use e.g. 0.01); BackoffRate and
+   * JitterStrategy are kept, so scaled retries back off and spread out as AWS's do, only faster.
+   * @default 1 (the definition's retries as they are)
    */
   readonly retryIntervalScale?: number;
 }
@@ -58,7 +58,7 @@ export async function startStepFunctions(options: StepFunctionsOptions): Promise
   for (const { name, definition } of options.stateMachines) {
     const prepared = prepareDefinition(name, definition);
     const roleArn = `arn:aws:iam::${accountId}:role/${name}-role`;
-    machines.set(arnOf(name), buildLocalStateMachine(name, arnOf(name), roleArn, prepared));
+    machines.set(arnOf(name), buildLocalStateMachine(name, arnOf(name), roleArn, prepared, options.retryIntervalScale));
     for (const warning of prepared.warnings) log(`${name}: ${warning}`);
   }
 
@@ -70,7 +70,6 @@ export async function startStepFunctions(options: StepFunctionsOptions): Promise
     invokeFunction: options.invokeFunction,
     region,
     log,
-    ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
   });
   const faults = new OperationFaults(log);
   const server = await startJsonProtocolServer({

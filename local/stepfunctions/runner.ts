@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
-import { type PreparedDefinition, scaledRetryIntervals } from './definition';
+import { type PreparedDefinition, scaledRetryDefinition } from './definition';
 import type { ExecutionRecord, ExecutionStore } from './executions';
 import { recordEngineEvent } from './history';
 import type { JsonValue } from './json';
 import { jsonText } from './json';
+import { StateContextTracker } from './state-context';
 import { createTaskHandler, type TaskHandler } from './tasks';
 import type { TaskTokenRegistry } from './tokens';
 
@@ -18,17 +19,26 @@ export interface LocalStateMachine {
   readonly engine: StateMachine;
 }
 
-/** Builds the engine's state machine; throws when asl-validator refuses the definition. */
+/**
+ * Builds the engine's state machine; throws when asl-validator refuses the definition. With a `retryIntervalScale`
+ * other than 1 the engine runs the definition with scaled retries (see {@link scaledRetryDefinition}).
+ */
 export function buildLocalStateMachine(
   name: string,
   arn: string,
   roleArn: string,
   prepared: PreparedDefinition,
+  retryIntervalScale = 1,
 ): LocalStateMachine {
   // ARNs are not checked: resolved templates name local functions. Paths are, as AWS does at CreateStateMachine.
-  const engine = new StateMachine(prepared.engineDefinition, {
+  let engine = new StateMachine(prepared.engineDefinition, {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  if (retryIntervalScale !== 1) {
+    engine = new StateMachine(scaledRetryDefinition(prepared, retryIntervalScale), {
+      validationOptions: { noValidate: true },
+    });
+  }
   return { name, arn, roleArn, prepared, engine };
 }
 
@@ -38,7 +48,6 @@ export interface ExecutionRunnerOptions {
   readonly tokens: TaskTokenRegistry;
   readonly invokeFunction: (functionArn: string, payload: unknown) => Promise<unknown>;
   readonly region: string;
-  readonly retryIntervalScale?: number;
   readonly log: (line: string) => void;
 }
 
@@ -61,10 +70,12 @@ export class ExecutionRunner {
 
   /** Starts an execution whose record is new and RUNNING. */
   start(machine: LocalStateMachine, record: ExecutionRecord, input: JsonValue): void {
-    const { store, tokens, invokeFunction, region, log, retryIntervalScale } = this.options;
+    const { store, tokens, invokeFunction, region, log } = this.options;
     store.add(record);
     const tasks = new AbortController();
+    const stateContext = new StateContextTracker();
     const runtime = {
+      stateContext,
       record,
       signal: tasks.signal,
       tokens,
@@ -78,22 +89,21 @@ export class ExecutionRunner {
 
     // The engine may call task handlers synchronously inside run(): everything they use exists by now.
     const run = machine.engine.run(input, {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        ...(retryIntervalScale !== undefined && retryIntervalScale !== 1
-          ? { retryIntervalOverrides: scaledRetryIntervals(machine.prepared, retryIntervalScale) }
-          : {}),
-      },
+      overrides: { taskResourceLocalHandlers: handlers },
       context: {
         Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        State: stateContext.engineContext,
         Task: { Token: this.tokenPlaceholder },
       },
     });
     log(`execution ${record.name} started on ${machine.name}`);
 
     const history = (async () => {
-      for await (const event of run.eventLogs) recordEngineEvent(record, event, machine.roleArn);
+      for await (const event of run.eventLogs) {
+        stateContext.observe(event);
+        recordEngineEvent(record, event, machine.roleArn);
+      }
     })();
 
     const finished = (async () => {

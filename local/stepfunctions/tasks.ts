@@ -7,6 +7,7 @@ import {
 } from './definition';
 import { appendHistoryEvent, type ExecutionRecord } from './executions';
 import { isJsonObject, type JsonObject, type JsonValue, jsonText, toJsonValue } from './json';
+import type { StateContextTracker } from './state-context';
 import type { TaskTokenRegistry } from './tokens';
 
 /** What task handlers of one execution share. */
@@ -19,6 +20,8 @@ export interface TaskRuntime {
   readonly region: string;
   /** What `$$.Task.Token` resolves to in the engine; replaced by a real token in each callback attempt. */
   readonly tokenPlaceholder: string;
+  /** Fills in `$$.State` for the attempt. */
+  readonly stateContext: StateContextTracker;
   readonly log: (line: string) => void;
 }
 
@@ -167,7 +170,8 @@ export function createTaskHandler(plan: TaskStatePlan, runtime: TaskRuntime): Ta
     return promise;
   };
 
-  function runAttempt(settings: AttemptSettings): Promise<JsonValue> {
+  function runAttempt(initial: AttemptSettings): Promise<JsonValue> {
+    let settings = initial;
     return new Promise<JsonValue>((resolve, reject) => {
       let open = true;
       let token: string | undefined;
@@ -245,6 +249,15 @@ export function createTaskHandler(plan: TaskStatePlan, runtime: TaskRuntime): Ta
         // asynchronously: yield once so the history has TaskStateEntered before TaskScheduled.
         await new Promise<void>((resume) => setImmediate(resume));
         if (!open) return;
+        if (plan.readsStateContext) {
+          try {
+            settings = { ...settings, parameters: runtime.stateContext.fill(settings.parameters, plan.name) };
+          } catch (thrown) {
+            close();
+            reject(terminalError('States.Runtime', (thrown as Error).message));
+            return;
+          }
+        }
         const timeoutInSeconds = settings.declared ? { timeoutInSeconds: settings.timeoutSeconds } : {};
 
         if (plan.kind === 'lambda-function') {

@@ -91,7 +91,7 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
     const mode = body.webhook ?? 'deliver';
     if (!WEBHOOK_MODES.includes(mode as WebhookMode)) throw badRequest('webhook must be deliver, drop or duplicate');
     // Explicit control takes over from the demo walk.
-    autoAdvancer?.stop(request.sid);
+    autoAdvancer.stop(request);
     const events = lifecycle.change(
       request,
       { ...(status ? { status, announceStatus: true } : {}), numbers },

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Account, IncomingNumber, PortInRequest, SimulatorStore, UploadedDocument } from './state';
+import type { OutstandingDelivery } from './webhooks';
 
 /**
  * The simulator's state in a JSON file, so that a local stack restarted on its data dir meets the same Twilio:
- * accounts (with their auth tokens, numbers, documents and webhook configuration) and port-in requests. Faults,
- * the webhook log and the auto-advance walk are not kept.
+ * accounts (with their auth tokens, numbers, documents and webhook configuration), port-in requests (with where
+ * their auto-advance walk stands) and the webhooks not yet delivered. Faults and the rest of the webhook log are
+ * not kept.
  */
 
 const VERSION = 1;
@@ -33,17 +35,23 @@ function decode(value: unknown): unknown {
 }
 
 /** The state as JSON text. */
-export function serializeStore(store: SimulatorStore): string {
+export function serializeStore(store: SimulatorStore, webhooks: readonly OutstandingDelivery[] = []): string {
   return JSON.stringify({
     version: VERSION,
     accounts: [...store.accounts.values()].map(encode),
     portIns: [...store.portIns.values()].map(encode),
+    webhooks,
   });
 }
 
-/** Puts the state of {@link serializeStore} back into an empty store. */
-export function restoreStore(store: SimulatorStore, text: string): void {
-  const data = JSON.parse(text) as { version?: number; accounts?: unknown[]; portIns?: unknown[] };
+/** Puts the state of {@link serializeStore} back into an empty store; answers the webhooks still to deliver. */
+export function restoreStore(store: SimulatorStore, text: string): OutstandingDelivery[] {
+  const data = JSON.parse(text) as {
+    version?: number;
+    accounts?: unknown[];
+    portIns?: unknown[];
+    webhooks?: OutstandingDelivery[];
+  };
   if (data.version !== VERSION) throw new Error(`Unknown simulator state version ${String(data.version)}`);
   for (const raw of data.accounts ?? []) {
     const decoded = decode(raw) as Omit<Account, 'incomingNumbers' | 'documents'> & {
@@ -66,29 +74,70 @@ export function restoreStore(store: SimulatorStore, text: string): void {
   while (store.nextSequence() < sequence) {
     // advances the store's counter
   }
+  return data.webhooks ?? [];
 }
 
-/** Keeps a store in a file: loads it now, then `save()` writes it when it changed (atomically, by rename). */
+/**
+ * Keeps a store and the webhooks not yet delivered in a file: loads it now, then `save()` writes it when it changed
+ * (atomically, by rename).
+ */
 export class StoreFile {
+  /** The webhooks the file had still to deliver, for the dispatcher to send. */
+  readonly restoredWebhooks: readonly OutstandingDelivery[] = [];
   private last = '';
+  private saveScheduled: NodeJS.Immediate | undefined;
+  private closed = false;
+  private waitingForSave: Array<() => void> = [];
 
   constructor(
     private readonly store: SimulatorStore,
     private readonly file: string,
+    private readonly outstandingWebhooks: () => readonly OutstandingDelivery[],
   ) {
     if (existsSync(file)) {
       const text = readFileSync(file, 'utf8');
-      restoreStore(store, text);
-      this.last = serializeStore(store);
+      this.restoredWebhooks = restoreStore(store, text);
+      this.last = text;
     }
   }
 
+  /** Resolves once the state as it is now is on disk (saved soon, with whatever else changes meanwhile). */
+  saved(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waitingForSave.push(resolve);
+      this.saveSoon();
+    });
+  }
+
+  /** Saves once after the current turn of the event loop, however many changes ask for it meanwhile. */
+  saveSoon(): void {
+    this.saveScheduled ??= setImmediate(() => {
+      this.saveScheduled = undefined;
+      this.save();
+    });
+  }
+
   save(): void {
-    const text = serializeStore(this.store);
-    if (text === this.last) return;
-    const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, text, { mode: 0o600 });
-    renameSync(temporary, this.file);
-    this.last = text;
+    clearImmediate(this.saveScheduled);
+    this.saveScheduled = undefined;
+    const waiting = this.waitingForSave;
+    this.waitingForSave = [];
+    if (!this.closed) {
+      const text = serializeStore(this.store, this.outstandingWebhooks());
+      if (text !== this.last) {
+        const temporary = `${this.file}.tmp`;
+        writeFileSync(temporary, text, { mode: 0o600 });
+        renameSync(temporary, this.file);
+        this.last = text;
+      }
+    }
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Saves a last time; later saves are ignored (a delivery ending after close must not write the file). */
+  close(): void {
+    this.save();
+    this.closed = true;
   }
 }

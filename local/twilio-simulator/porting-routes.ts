@@ -71,7 +71,7 @@ export function portingRoutes(parts: SimulatorParts): Route[] {
       })),
     };
     store.portIns.set(request.sid, request);
-    autoAdvancer?.start(request.sid);
+    autoAdvancer.start(request);
     return { status: 202, body: portInResource(request) };
   }
 
@@ -80,7 +80,7 @@ export function portingRoutes(parts: SimulatorParts): Route[] {
     if (CLOSED_REQUEST_STATUSES.includes(request.status)) {
       throw badRequest(`Port in request ${request.sid} is ${request.status} and cannot be canceled`);
     }
-    autoAdvancer?.stop(request.sid);
+    autoAdvancer.stop(request);
     lifecycle.change(request, { status: 'Canceled' });
     return { status: 204 };
   }
@@ -128,7 +128,7 @@ export function portingRoutes(parts: SimulatorParts): Route[] {
       numbers: new Map([[number.phoneNumber, { status: 'canceled' }]]),
       ...(remaining.length === 0 ? { status: 'Canceled' } : {}),
     });
-    if (remaining.length === 0) autoAdvancer?.stop(request.sid);
+    if (remaining.length === 0) autoAdvancer.stop(request);
     return { status: 204 };
   }
 

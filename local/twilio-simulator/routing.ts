@@ -34,5 +34,5 @@ export interface SimulatorParts {
   store: SimulatorStore;
   lifecycle: PortInLifecycle;
   webhooks: WebhookDispatcher;
-  autoAdvancer: AutoAdvancer | undefined;
+  autoAdvancer: AutoAdvancer;
 }

@@ -18,7 +18,11 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Walk every new request to Completed by itself (demos). */
+  /**
+   * Walk every new request to Completed by itself (demos), a step every `autoAdvanceStepMs`. With `stateFile`, the
+   * requests restored on the walk carry on where they were: the steps that fell due while the simulator was down
+   * are taken at once after start, in order, the others when they are due.
+   */
   autoAdvance?: boolean;
   /** Time between automatic steps. Default 1500 ms. */
   autoAdvanceStepMs?: number;
@@ -26,8 +30,9 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
   webhookRetryDelaysMs?: readonly number[];
   logger?: (line: string) => void;
   /**
-   * A JSON file the simulator's accounts and port-ins are loaded from and kept in (written before each change is
-   * answered), so that a restart meets the same Twilio. In memory only when absent.
+   * A JSON file the simulator's accounts, port-ins (with their auto-advance walks) and webhooks not yet delivered are
+   * loaded from and kept in (written before each change is answered), so that a restart meets the same Twilio,
+   * which sends those webhooks then. In memory only when absent.
    */
   stateFile?: string;
 }
@@ -90,17 +95,28 @@ function writeResponse(res: ServerResponse, response: SimResponse): void {
 export async function startTwilioSimulator(options: TwilioSimulatorOptions = {}): Promise<TwilioSimulator> {
   const logger = options.logger ?? (() => {});
   const store = new SimulatorStore();
-  const storeFile = options.stateFile ? new StoreFile(store, options.stateFile) : undefined;
-  // Changes made by timers (auto-advance) are written within this interval; a request's before it is answered.
-  const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
-  const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger);
-  const lifecycle = new PortInLifecycle(store, webhooks);
-  const autoAdvancer = options.autoAdvance
-    ? new AutoAdvancer(store, lifecycle, options.autoAdvanceStepMs ?? 1500)
+  const storeFile: StoreFile | undefined = options.stateFile
+    ? new StoreFile(store, options.stateFile, () => webhooks.outstanding())
     : undefined;
+  const webhooks = new WebhookDispatcher(store, options.webhookRetryDelaysMs ?? [250, 1000, 3000], logger, {
+    saved: () => storeFile?.saved() ?? Promise.resolve(),
+    settled: () => storeFile?.saveSoon(),
+  });
+  // Twilio goes on with the deliveries it had not made when it stopped.
+  webhooks.resend(storeFile?.restoredWebhooks ?? []);
+  // A request's changes are written before it is answered, any change before its webhooks leave, an auto-advance
+  // step and a delivery's outcome soon after; the rest (a token first seen on a GET) within this interval.
+  const saveTimer = storeFile ? setInterval(() => storeFile.save(), 500).unref() : undefined;
+  const lifecycle = new PortInLifecycle(store, webhooks);
+  // Always there, so that explicit control ends a walk kept in the state file even while auto-advance is off.
+  const autoAdvancer = new AutoAdvancer(store, lifecycle, {
+    enabled: options.autoAdvance ?? false,
+    stepMs: options.autoAdvanceStepMs ?? 1500,
+    persist: () => storeFile?.saveSoon(),
+  });
   const parts: SimulatorParts = { store, lifecycle, webhooks, autoAdvancer };
   const resetAll = () => {
-    autoAdvancer?.stopAll();
+    autoAdvancer.stopAll();
     store.reset();
     webhooks.reset();
   };
@@ -172,15 +188,19 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger(`Twilio simulator listening on ${url}${autoAdvancer ? ' (auto-advance on)' : ''}`);
+  logger(`Twilio simulator listening on ${url}${autoAdvancer.enabled ? ' (auto-advance on)' : ''}`);
+  // Walks restored from the state file carry on now that the simulator answers.
+  const resumed = autoAdvancer.resume();
+  if (resumed > 0) logger(`auto-advance: ${resumed} restored port-ins walk on`);
 
   return {
     url,
     realism: realism.counters,
     close: async () => {
       clearInterval(saveTimer);
-      storeFile?.save();
-      autoAdvancer?.stopAll();
+      // Walks and webhooks not yet delivered stay in the state file, for the next start to carry on.
+      storeFile?.close();
+      autoAdvancer.stopAll();
       webhooks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -76,6 +76,11 @@ export interface PortInRequest {
   readonly numbers: PortInNumber[];
   status: RequestStatus;
   updatedAt: Date;
+  /**
+   * The auto-advance walk's next step, while the request is on it: kept with the request (so in the state file) for
+   * a restarted simulator to carry the walk on where it was.
+   */
+  autoAdvance?: { step: number; dueAt: Date };
 }
 
 /** A number in an account's IncomingPhoneNumbers (PN sid). */

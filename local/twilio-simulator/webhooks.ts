@@ -42,6 +42,25 @@ export interface WebhookDelivery {
   attempts: DeliveryAttempt[];
 }
 
+/** A delivery still to make, as the state file keeps it across a restart. */
+export type OutstandingDelivery = Pick<
+  WebhookDelivery,
+  'accountSid' | 'eventType' | 'mode' | 'copy' | 'url' | 'headers' | 'body'
+>;
+
+/**
+ * Where the dispatcher's deliveries are kept across a restart (the state file). Write-ahead: a webhook leaves only
+ * once the change that made it is on disk, so that a restart neither repeats the change nor loses the webhook.
+ */
+export interface WebhookPersistence {
+  /** Resolves once the state as it is now (with the deliveries just queued) is on disk. */
+  saved(): Promise<void>;
+  /** A delivery is done with (delivered or failed): to be forgotten by the next save. */
+  settled(): void;
+}
+
+const NOT_PERSISTED: WebhookPersistence = { saved: () => Promise.resolve(), settled: () => {} };
+
 /** The URL Twilio signs for a JSON body: the target URL with `bodySHA256` appended. */
 export function urlWithBodyHash(url: string, body: string): string {
   const hash = createHash('sha256').update(body).digest('hex');
@@ -61,17 +80,46 @@ export class WebhookDispatcher {
     private readonly store: SimulatorStore,
     private readonly retryDelaysMs: readonly number[],
     private readonly logger: (line: string) => void,
+    private readonly persistence: WebhookPersistence = NOT_PERSISTED,
   ) {}
 
   /** Queues events behind the account's earlier ones; answers at once. */
   send(accountSid: string, events: readonly PortingEvent[], mode: WebhookMode): void {
     for (const event of events) {
-      const deliveries = this.prepare(accountSid, event, mode);
-      for (const delivery of deliveries) {
-        const previous = this.queues.get(accountSid) ?? Promise.resolve();
-        const next = previous.then(() => this.deliver(delivery));
-        this.queues.set(accountSid, next);
-      }
+      for (const delivery of this.prepare(accountSid, event, mode)) this.enqueue(delivery);
+    }
+  }
+
+  /** The deliveries not yet made (first attempt or retries to come), oldest first: what a state file keeps. */
+  outstanding(): OutstandingDelivery[] {
+    return this.log
+      .filter((delivery) => delivery.outcome === 'pending')
+      .map(({ accountSid, eventType, mode, copy, url, headers, body }) => ({
+        accountSid,
+        eventType,
+        mode,
+        copy,
+        url,
+        headers,
+        body,
+      }));
+  }
+
+  /**
+   * Makes, in order and before anything sent later, the deliveries an earlier run left outstanding: the same body,
+   * signature and idempotency token, with the retries afresh.
+   */
+  resend(deliveries: readonly OutstandingDelivery[]): void {
+    for (const saved of deliveries) {
+      const delivery: WebhookDelivery = {
+        ...saved,
+        id: this.nextId++,
+        outcome: 'pending',
+        responseStatus: null,
+        attempts: [],
+      };
+      this.log.push(delivery);
+      this.enqueue(delivery);
     }
   }
 
@@ -139,6 +187,16 @@ export class WebhookDispatcher {
     return deliveries;
   }
 
+  private enqueue(delivery: WebhookDelivery): void {
+    // Asked now, while the change that made this webhook is the latest: the deliveries of one turn share one save.
+    const saved = this.persistence.saved();
+    const previous = this.queues.get(delivery.accountSid) ?? Promise.resolve();
+    this.queues.set(
+      delivery.accountSid,
+      Promise.all([previous, saved]).then(() => this.deliver(delivery)),
+    );
+  }
+
   private async deliver(delivery: WebhookDelivery): Promise<void> {
     for (let attempt = 0; attempt <= this.retryDelaysMs.length; attempt += 1) {
       if (this.closed) return;
@@ -150,6 +208,7 @@ export class WebhookDispatcher {
       if (result.responseStatus !== null && result.responseStatus >= 200 && result.responseStatus < 300) {
         delivery.outcome = 'delivered';
         this.logger(`webhook ${delivery.eventType} -> ${delivery.url} ${result.responseStatus}`);
+        this.persistence.settled();
         return;
       }
       this.logger(
@@ -157,6 +216,7 @@ export class WebhookDispatcher {
       );
     }
     delivery.outcome = 'failed';
+    this.persistence.settled();
   }
 
   private async post(delivery: WebhookDelivery): Promise<DeliveryAttempt> {

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { createTwilioClient, rewriteTwilioUri } from '../../lambdas/adapters/twilio/twilio-client';
 import { startTwilioSimulator, type TwilioSimulator, type WebhookDelivery } from '../../local/twilio-simulator';
+import {
+  type ReceivedWebhook,
+  SimulatorAccount,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../support/twilio-simulator';
 import { assertMatchesSpec, compileSchema, responseValidator, type SpecName } from './openapi-schema';
 
 type Client = ReturnType<typeof createTwilioClient>;
@@ -210,43 +214,6 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-interface ReceivedWebhook {
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A tiny receiver for the simulator's webhooks; `failNext` answers 500 that many times first. */
-async function startReceiver() {
-  const received: ReceivedWebhook[] = [];
-  const state = { failNext: 0 };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (state.failNext > 0) {
-        state.failNext -= 1;
-        res.writeHead(500).end();
-        return;
-      }
-      received.push({
-        url: `${baseUrl}${req.url}`,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: (path: string) => `${baseUrl}${path}`,
-    received,
-    state,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 beforeAll(async () => {
@@ -773,10 +740,10 @@ describe('control status route', () => {
 });
 
 describe('webhook delivery', () => {
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
   });
   afterAll(async () => {
     await receiver.close();
@@ -897,32 +864,16 @@ describe('webhook delivery', () => {
 
 describe('auto-advance', () => {
   it('walks a new request to Completed with webhooks, and puts its numbers in the account', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver();
     const autoSimulator = await startTwilioSimulator({ port: 0, autoAdvance: true, autoAdvanceStepMs: 40 });
     try {
-      const sid = `AC${randomBytes(16).toString('hex')}`;
-      const token = 'auto-token';
-      const client = createTwilioClient(sid, token, { apiBaseUrl: autoSimulator.url });
-      await client.numbers.v1.portingWebhookConfigurations.create({
-        port_in_target_url: receiver.url('/auto'),
-      } as never);
-      const form = new FormData();
-      form.set('document_type', 'utility_bill');
-      form.set('File', new Blob([Buffer.from('%PDF-1.4')], { type: 'application/pdf' }), 'bill.pdf');
-      const upload = await fetch(`${autoSimulator.url}/v1/Documents`, {
-        method: 'POST',
-        headers: { Authorization: basicAuth({ sid, token }) },
-        body: form,
-      });
-      const documentSid = ((await upload.json()) as Body).sid as string;
-      const account = { sid, token, client };
+      const account = await SimulatorAccount.connect(autoSimulator.url, receiver.url('/auto'));
+      const { client } = account;
       const number = nextNumber();
-      const created = await client.numbers.v1.portingPortIns.create(
-        createBody(account, documentSid, [number]) as never,
-      );
+      const sid = await account.portIn([number]);
       const seen = new Set<string>();
       await waitFor('Completed', async () => {
-        const fetched = await client.numbers.v1.portingPortIns(created.portInRequestSid).fetch();
+        const fetched = await client.numbers.v1.portingPortIns(sid).fetch();
         const phone = fetched.phoneNumbers?.[0];
         seen.add(`${fetched.portInRequestStatus}/${phone?.portInPhoneNumberStatus}`);
         return fetched.portInRequestStatus === 'Completed' ? fetched : undefined;
@@ -940,7 +891,7 @@ describe('auto-advance', () => {
         'PortInCompleted',
         'PortInPhoneNumberCompleted',
       ]);
-      const incoming = await client.api.v2010.accounts(sid).incomingPhoneNumbers.list();
+      const incoming = await client.api.v2010.accounts(account.sid).incomingPhoneNumbers.list();
       expect(incoming.map((n) => n.phoneNumber)).toEqual([number]);
     } finally {
       await autoSimulator.close();

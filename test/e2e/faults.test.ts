@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { HISTORY_EVENTS_PER_RETRY } from '../../lib/constructs/workflow';
 import type { LocalStack } from '../../local/stack';
 import { LOCAL_CREDENTIALS } from '../../local/stack';
 import { eventually } from '../support/eventually';
@@ -23,8 +24,6 @@ const TWILIO_TIMEOUT_MS = 1000;
 const TRANSIENT_STATUSES = [500, 503, 429, 0] as const;
 /** Marks the "answers late" case of the table below (a delayMs fault, no error status). */
 const LATE = -1;
-/** The Retry on TwilioTransientError of the Twilio steps (lib/constructs/workflow.ts onTwilioTransient). */
-const TWILIO_TRANSIENT_MAX_ATTEMPTS = 6;
 const TRANSIENT = 'TwilioTransientError';
 
 type SimPortIn = { sid: string; status: string };
@@ -227,24 +226,11 @@ describe('Twilio faults on the local stack', () => {
     });
   });
 
-  describe('persistent failures: the port request ends FAILED, the customer is told, the order is kept', () => {
-    const cases = [
-      {
-        what: 'Twilio refusing the port-in (400, code 22137): not retried',
-        fault: { operation: 'createPortIn', status: 400, code: 22137, times: 1 } as const,
-        attempts: ['PortInRejectedError'],
-      },
-      {
-        what: `Twilio answering 503 on every attempt (1 + MaxAttempts ${TWILIO_TRANSIENT_MAX_ATTEMPTS})`,
-        fault: { operation: 'createPortIn', status: 503, times: 1 + TWILIO_TRANSIENT_MAX_ATTEMPTS } as const,
-        attempts: Array.from({ length: 1 + TWILIO_TRANSIENT_MAX_ATTEMPTS }, () => TRANSIENT),
-      },
-    ];
-
-    it.each(cases)('$what', async ({ fault, attempts }) => {
+  describe('Twilio refusing the port-in (400, code 22137): the port request ends FAILED, the customer is told', () => {
+    it('is not retried, and the order is kept', async () => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
-      await armFault(stack, fault);
+      await armFault(stack, { operation: 'createPortIn', status: 400, code: 22137, times: 1 });
       const ordered = await postOrder(account, bill, [nextNumber()], newKey());
       expect(ordered.status).toBe(202);
       const { orderId } = ordered.body;
@@ -254,7 +240,7 @@ describe('Twilio faults on the local stack', () => {
       const execution = await workflows.ended(portRequestId, 'FAILED');
       expect(execution.status).toBe('FAILED');
       const history = await workflows.history(portRequestId);
-      expect(outcomesOf(history, 'SubmitPortIn')).toEqual(attempts);
+      expect(outcomesOf(history, 'SubmitPortIn')).toEqual(['PortInRejectedError']);
       expect(outcomesOf(history, 'MarkFailed')).toEqual(['ok']);
       expect(outcomesOf(history, 'DeliverFailureEmails')).toEqual(['ok']);
       expect(history.at(-1)?.executionFailedEventDetails?.error).toBe('PortInFailed');
@@ -397,7 +383,7 @@ describe('Twilio faults on the local stack', () => {
       ]);
     });
 
-    it('an error past the retries still ends in the Catch: SyncPortStatus throwing 7 times goes back to waiting', async () => {
+    it('SyncPortStatus throwing 7 times in a row: retried within its one entry, the port delayed once, then on', async () => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const number = nextNumber();
@@ -406,21 +392,59 @@ describe('Twilio faults on the local stack', () => {
       await workflows.settled(portRequestId);
       stack.lambdaFaults.throwNext('SyncPortStatusFunction', 7);
       await account.setTwilioStatus(sid, { status: 'In Progress', webhook: 'deliver' });
-      // 1 + MaxAttempts 6 failures, then the Catch waits again; the next wake (this webhook) syncs.
       await eventually(
         async () => {
           const outcomes = outcomesOf(await workflows.history(portRequestId), 'SyncPortStatus');
-          return outcomes.length >= 7 ? outcomes : undefined;
+          return outcomes.includes('ok') ? outcomes : undefined;
         },
-        { what: 'seven SyncPortStatus attempts' },
+        { what: 'SyncPortStatus working again' },
       );
       await workflows.settled(portRequestId);
-      // The webhook's wake is still counted: WaitForPortUpdate lets the next SyncPortStatus run at once.
       const history = await workflows.history(portRequestId);
       expect(outcomesOf(history, 'SyncPortStatus')).toEqual([...Array(7).fill('Error'), 'ok']);
-      expect(entriesCount(history, 'SyncPortStatus')).toBe(2);
+      expect(entriesCount(history, 'SyncPortStatus')).toBe(1);
+      const delayed = (await account.events(portRequestId)).filter((e) => e.type === 'DELAYED');
+      // The faults throw before the handler runs: the attempt that works is the first to see the delay.
+      expect(delayed).toEqual([
+        expect.objectContaining({ detail: 'SyncPortStatus failed 7 times in a row; it is retried' }),
+      ]);
       expect((await account.portRequest(portRequestId)).status).toBe('SUBMITTED');
       await completeAndCheckOnce(account, portRequestId, sid, number);
+    });
+  });
+
+  describe('an outage delays a port and never fails it', () => {
+    it('Twilio answering 503 to 8 submissions in a row: one DELAYED event, no email about it, then the port completes', async () => {
+      const account = new TestAccount(stack);
+      const bill = await account.connect();
+      const number = nextNumber();
+      await armFault(stack, { operation: 'createPortIn', status: 503, times: 8 });
+      const [portRequestId] = (await account.order(bill, [number])) as [string];
+      const sid = await account.submitted(portRequestId);
+      await workflows.settled(portRequestId);
+
+      const history = await workflows.history(portRequestId);
+      expect(outcomesOf(history, 'SubmitPortIn')).toEqual([...Array(8).fill(TRANSIENT), 'ok']);
+      expect(entriesCount(history, 'SubmitPortIn')).toBe(1);
+      expect(outcomesOf(history, 'MarkFailed')).toEqual([]);
+      // What synth budgets per retry: the events between the first attempt's end and the next one's.
+      const failures = history
+        .map((e, index) => ({ e, index }))
+        .filter(({ e }) => e.type === 'LambdaFunctionFailed' || e.type === 'TaskFailed');
+      expect(failures).toHaveLength(8);
+      const gaps = failures.slice(1).map((f, i) => f.index - (failures[i]?.index ?? 0));
+      expect(new Set(gaps)).toEqual(new Set([HISTORY_EVENTS_PER_RETRY]));
+
+      const events = await account.events(portRequestId);
+      expect(events.filter((e) => e.type === 'DELAYED')).toEqual([
+        expect.objectContaining({ detail: expect.stringMatching(/^Twilio is not answering right now/) }),
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/FAILED/);
+      await completeAndCheckOnce(account, portRequestId, sid, number);
+      const subjects = (await emailsOnce(account, (e) => e.subject.includes('safe to cancel'), 'completion')).map(
+        (e) => e.subject,
+      );
+      expect(subjects.filter((subject) => /delay|could not|retry/i.test(subject))).toEqual([]);
     });
   });
 });

@@ -10,8 +10,9 @@ import { startTestStack, TestAccount } from '../support/harness';
 import { startRefusingSes, templateOf } from '../support/refusing-ses';
 
 /**
- * Logs, metrics and dead letters of real ports on the local stack. The handlers run in this process, so what they
- * print (JSON log lines, EMF metric lines) is read from this process's stdout and stderr.
+ * Logs, metrics and dead letters of real ports on the local stack. The functions run in their own processes
+ * (local/lambda), so what they print (JSON log lines, EMF metric lines) is read from the runtime's log feed, as
+ * CloudWatch Logs would collect it.
  */
 
 const CARRIER_PIN = '604931';
@@ -21,26 +22,20 @@ const STEP_FUNCTION = /(SubmitPortIn|WaitForPortUpdate|SyncPortStatus|DeliverEma
 
 type Line = Record<string, unknown>;
 
-/** Everything written to stdout and stderr while the stack runs; JSON lines are kept back, the rest printed. */
+/** Everything the functions print (stdout and stderr, one entry per line) while the stack runs. */
 class Capture {
   readonly text: string[] = [];
-  private readonly restores: Array<() => void> = [];
+  private unsubscribe: (() => void) | undefined;
 
-  start(): void {
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      const spy = jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-        this.text.push(text);
-        if (text.trimStart().startsWith('{')) return true;
-        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
-      this.restores.push(() => spy.mockRestore());
-    }
+  start(stack: LocalStack): void {
+    this.unsubscribe = stack.lambdas.onLog(({ line }) => {
+      this.text.push(`${line}\n`);
+    });
   }
 
   stop(): void {
-    for (const restore of this.restores.splice(0)) restore();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
   get mark(): number {
@@ -99,8 +94,8 @@ function* entries(value: unknown): Generator<[string, unknown]> {
 }
 
 type LoggedEvent = {
-  portRequestId?: string;
-  token?: string;
+  /** A workflow step's state input (StepEvent). */
+  input?: { portRequestId?: string; token?: string };
   resource?: string;
   httpMethod?: string;
   pathParameters?: Record<string, string> | null;
@@ -110,11 +105,6 @@ type LoggedEvent = {
 
 describe('observability, end to end: logs, metrics and dead letters of real ports', () => {
   const capture = new Capture();
-  const saved = {
-    level: process.env.POWERTOOLS_LOG_LEVEL,
-    event: process.env.POWERTOOLS_LOGGER_LOG_EVENT,
-    ses: process.env.AWS_ENDPOINT_URL_SESV2,
-  };
   let stack: LocalStack;
   let dynamo: DynamoDBClient;
   let ses: Awaited<ReturnType<typeof startRefusingSes>>;
@@ -125,10 +115,10 @@ describe('observability, end to end: logs, metrics and dead letters of real port
 
   beforeAll(async () => {
     // Everything logged, events included: the redaction must hold for what an operator can turn on.
-    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-    process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
-    capture.start();
-    stack = await startTestStack();
+    stack = await startTestStack({
+      lambdaEnvironment: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true' },
+    });
+    capture.start(stack);
     dynamo = new DynamoDBClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -140,22 +130,14 @@ describe('observability, end to end: logs, metrics and dead letters of real port
         ? { status: 400, type: 'MessageRejected', message: 'Email address is on the suppression list.' }
         : undefined;
     });
-    // DeliverEmails loads on its first call, after this: its SES client talks to the refusing endpoint.
-    process.env.AWS_ENDPOINT_URL_SESV2 = ses.url;
+    // As a configuration change would: the functions' next instances talk to the refusing endpoint.
+    stack.lambdas.updateEnvironment({ AWS_ENDPOINT_URL_SESV2: ses.url });
   }, 60000);
 
   afterAll(async () => {
+    capture.stop();
     await stack?.stop();
     await ses?.close();
-    capture.stop();
-    for (const [key, value] of [
-      ['POWERTOOLS_LOG_LEVEL', saved.level],
-      ['POWERTOOLS_LOGGER_LOG_EVENT', saved.event],
-      ['AWS_ENDPOINT_URL_SESV2', saved.ses],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
   });
 
   const rawPortRequest = async (account: TestAccount, portRequestId: string) => {
@@ -379,19 +361,17 @@ describe('observability, end to end: logs, metrics and dead letters of real port
     expect(webhookHeaders.filter(([name]) => name.toLowerCase() === 'x-twilio-signature')).toEqual([
       [expect.any(String), REDACTED],
     ]);
-    const wait = events.find((l) => eventOf(l).token !== undefined);
-    expect(eventOf(wait as Line)).toMatchObject({ token: REDACTED, portRequestId: expect.any(String) });
+    const wait = events.find((l) => eventOf(l).input?.token !== undefined);
+    expect(eventOf(wait as Line).input).toMatchObject({ token: REDACTED, portRequestId: expect.any(String) });
 
     // The port request id on every line of a workflow step, a port-request route, and a webhook that found its port.
-    // Locally every function runs in this one process, so a line's Lambda context fields can name another function
-    // that was running at the same time (the webhook's line, say, with the sync it woke): each invocation's own
-    // event line is what ties a line to its invocation.
+    // Each invocation's own event line is what ties a line to its invocation.
     const stepLines = logs.filter((l) => STEP_FUNCTION.test(String(l.function_name)) && l.message !== 'twilio webhook');
     expect(stepLines.length).toBeGreaterThan(10);
     for (const line of stepLines) expect(line).toHaveProperty('portRequestId', expect.stringMatching(/^pr_/));
     for (const line of events) {
       const event = eventOf(line);
-      const named = event.portRequestId ?? event.pathParameters?.portRequestId;
+      const named = event.input?.portRequestId ?? event.pathParameters?.portRequestId;
       if (named) expect(line.portRequestId).toBe(named);
     }
     const routeLines = events.filter((l) => eventOf(l).pathParameters?.portRequestId === completedPortRequestId);

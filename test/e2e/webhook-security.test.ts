@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { LocalStack } from '../../local/stack';
-import { eventually } from '../support/eventually';
 import { startTestStack, TestAccount } from '../support/harness';
+import { Workflows } from '../support/paths';
 
 /** Posts a porting webhook signed the way Twilio signs JSON bodies, with the given token. */
 async function postWebhook(
@@ -24,12 +24,15 @@ async function postWebhook(
 
 describe('Twilio webhooks: signatures and token rotation, end to end', () => {
   let stack: LocalStack;
+  let workflows: Workflows;
 
   beforeAll(async () => {
     stack = await startTestStack();
+    workflows = new Workflows(stack);
   }, 60000);
 
   afterAll(async () => {
+    workflows?.destroy();
     await stack?.stop();
   });
 
@@ -39,17 +42,9 @@ describe('Twilio webhooks: signatures and token rotation, end to end', () => {
     const [portRequestId] = (await account.order(bill, ['(415) 555-0110'])) as [string];
     const sid = await account.submitted(portRequestId);
     // The workflow settles first (submitted email sent, task token stored): what changes after is the webhooks'.
-    const before = await eventually(
-      async () => {
-        const first = await account.portRequest(portRequestId);
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        const second = await account.portRequest(portRequestId);
-        const events = await account.events(portRequestId);
-        const settled = first.updatedAt === second.updatedAt && events.some((e) => e.type === 'EMAIL_SENT');
-        return settled ? { ...second, events } : undefined;
-      },
-      { what: 'the workflow to settle after submission' },
-    );
+    await workflows.settled(portRequestId);
+    const before = { ...(await account.portRequest(portRequestId)), events: await account.events(portRequestId) };
+    expect(before.events.some((e) => e.type === 'EMAIL_SENT')).toBe(true);
     const event = { event_type: 'PortInCompleted', port_in_request_sid: sid, status: 'Completed' };
 
     const forged = await postWebhook(stack, account.accountId, 'not-the-token-0000', event);

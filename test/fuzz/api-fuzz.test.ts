@@ -242,6 +242,8 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
   let dynamo: DynamoDBClient;
   let secrets: SecretsManagerClient;
   let sfn: SFNClient;
+  /** Where the product API keeps each account's Twilio token (its TWILIO_SECRET_PREFIX). */
+  let secretPrefix: string;
   /** Account ids that got a PUT twilio-connection: none of them may have gained a secret. */
   const connectionAttempts = new Set<string>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -254,6 +256,7 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
     dynamo = new DynamoDBClient({ ...aws, endpoint: stack.urls.dynamoDb });
     secrets = new SecretsManagerClient({ ...aws, endpoint: stack.urls.secretsManager });
     sfn = new SFNClient({ ...aws, endpoint: stack.urls.stepFunctions });
+    secretPrefix = stack.lambdas.environment('ProductApiFunction').TWILIO_SECRET_PREFIX ?? '';
 
     own = new TestAccount(stack);
     other = new TestAccount(stack);
@@ -326,9 +329,7 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
 
   async function secretState(accountId: string): Promise<string> {
     try {
-      const secret = await secrets.send(
-        new DescribeSecretCommand({ SecretId: `${process.env.TWILIO_SECRET_PREFIX ?? ''}${accountId}` }),
-      );
+      const secret = await secrets.send(new DescribeSecretCommand({ SecretId: `${secretPrefix}${accountId}` }));
       return canonical({ versions: secret.VersionIdsToStages, changed: secret.LastChangedDate?.toISOString() });
     } catch (error) {
       if ((error as Error).name === 'ResourceNotFoundException') return 'absent';

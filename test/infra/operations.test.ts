@@ -187,8 +187,39 @@ describe('dead letters', () => {
   });
 });
 
+describe('delayed ports', () => {
+  it('alarms when a step of a port delayed for over an hour retries (PortsDelayed, EMF) within 30 minutes', () => {
+    expect(alarmNamed('PortsDelayed')).toEqual(
+      expect.objectContaining({
+        Namespace: PORT_IN_METRIC_NAMESPACE,
+        MetricName: 'PortsDelayed',
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Sum',
+        Period: 1800,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [alarmTopicRef()],
+      }),
+    );
+  });
+
+  it('watches the metric the steps emit, with the one-hour threshold the workflow functions are given', () => {
+    const emitted = emfLineOf((metrics) => metrics.count('PortsDelayed'));
+    const directive = (emitted._aws as { CloudWatchMetrics: Array<Record<string, unknown>> }).CloudWatchMetrics[0];
+    expect(directive).toMatchObject({ Namespace: PORT_IN_METRIC_NAMESPACE, Metrics: [{ Name: 'PortsDelayed' }] });
+    for (const fn of Object.values(stack.workflow.functions)) {
+      expect({ fn: fn.node.id, after: environmentOf(template, stack, fn).DELAY_ALERT_AFTER_SECONDS }).toEqual({
+        fn: fn.node.id,
+        after: '3600',
+      });
+    }
+  });
+});
+
 describe('every alarm', () => {
-  it('is one of the four above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
+  it('is one of the five above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
     expect(
       resourcesOf(template, 'AWS::CloudWatch::Alarm')
         .map(([, r]) => r.Properties.MetricName)
@@ -198,6 +229,7 @@ describe('every alarm', () => {
       'Errors',
       'ExecutionsFailed',
       'ExecutionsTimedOut',
+      'PortsDelayed',
       'PortsPastMaxAge',
       'WorkflowStartsFailed',
     ]);

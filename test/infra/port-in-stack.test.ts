@@ -94,22 +94,28 @@ describe('functions', () => {
     },
     SubmitPortInFunction: {
       entry: 'lambdas/handlers/workflow/submit-port-in.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX'],
+      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'DELAY_ALERT_AFTER_SECONDS'],
     },
-    WaitForPortUpdateFunction: { entry: 'lambdas/handlers/workflow/wait-for-port-update.ts', env: ['TABLE_NAME'] },
+    WaitForPortUpdateFunction: {
+      entry: 'lambdas/handlers/workflow/wait-for-port-update.ts',
+      env: ['TABLE_NAME', 'DELAY_ALERT_AFTER_SECONDS'],
+    },
     SyncPortStatusFunction: {
       entry: 'lambdas/handlers/workflow/sync-port-status.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'PORT_MAX_AGE_DAYS'],
+      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'PORT_MAX_AGE_DAYS', 'DELAY_ALERT_AFTER_SECONDS'],
     },
     DeliverEmailsFunction: {
       entry: 'lambdas/handlers/workflow/deliver-emails.ts',
-      env: ['TABLE_NAME', 'SENDER_EMAIL', 'SES_CONFIGURATION_SET'],
+      env: ['TABLE_NAME', 'SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'DELAY_ALERT_AFTER_SECONDS'],
     },
     ImportNumbersFunction: {
       entry: 'lambdas/handlers/workflow/import-numbers.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'CALL_ROUTER_URL'],
+      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'CALL_ROUTER_URL', 'DELAY_ALERT_AFTER_SECONDS'],
     },
-    MarkFailedFunction: { entry: 'lambdas/handlers/workflow/mark-failed.ts', env: ['TABLE_NAME'] },
+    MarkFailedFunction: {
+      entry: 'lambdas/handlers/workflow/mark-failed.ts',
+      env: ['TABLE_NAME', 'DELAY_ALERT_AFTER_SECONDS'],
+    },
     StartPendingWorkflowsFunction: {
       entry: 'lambdas/handlers/scheduled/start-pending-workflows.ts',
       env: [

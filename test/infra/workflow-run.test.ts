@@ -1,6 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { WorkflowErrorNames } from '../../lambdas/shared/error-names';
 import type { PortWorkflowInput } from '../../lambdas/shared/workflow-contract';
+import { TRANSIENT_RETRY } from '../../lib/constructs/workflow';
 import type { StateMachineDefinition } from '../../local/cloudformation/template';
 import { resolvedDefinition, synthesizeStack } from './synth';
 
@@ -144,6 +145,9 @@ it('ends a port canceled while it was submitted, after its emails', async () => 
   expect(output).toMatchObject({ sync: { status: 'CANCELED' } });
 });
 
+/** One visit of a Lambda step: its first attempt and every retry. */
+const attempts = 1 + TRANSIENT_RETRY.maxAttempts;
+
 it('goes back to waiting when the closing emails still fail past their retries', async () => {
   let deliveries = 0;
   const { error, visited } = await run(apiPort, {
@@ -152,8 +156,8 @@ it('goes back to waiting when the closing emails still fail past their retries',
     SyncPortStatus: () => ({ status: 'EXPIRED', emailsPending: true }),
     DeliverClosingEmails: () => {
       deliveries += 1;
-      // The first visit's attempt and its 6 retries fail: caught back into waiting.
-      if (deliveries <= 7) throw namedError(WorkflowErrorNames.EmailDeliveryFailed);
+      // The first visit's attempt and all its retries fail: caught back into waiting.
+      if (deliveries <= attempts) throw namedError(WorkflowErrorNames.EmailDeliveryFailed);
       return { sent: 1 };
     },
   });
@@ -165,7 +169,7 @@ it('goes back to waiting when the closing emails still fail past their retries',
     'WaitForPortUpdate',
     'SyncPortStatus',
   ]);
-  expect(deliveries).toBe(8);
+  expect(deliveries).toBe(attempts + 1);
   expect(visited.at(-1)).toBe('DeliverClosingEmails');
 });
 
@@ -211,4 +215,24 @@ it('retries a transient Twilio error and a lost race instead of failing the port
   });
   expect(error).toBeUndefined();
   expect(visited).toEqual(['SubmitPortIn', 'SubmitPortIn', 'SubmitPortIn', 'DeliverClosingEmails']);
+});
+
+it('never fails a port for an outage: past every retry, SubmitPortIn waits a poll interval and submits again', async () => {
+  let submits = 0;
+  const { error, visited, output } = await run(apiPort, {
+    SubmitPortIn: () => {
+      submits += 1;
+      if (submits <= attempts) throw namedError(WorkflowErrorNames.TwilioTransient, 'Twilio answered 503');
+      return { status: 'EXPIRED', emailsPending: true };
+    },
+    DeliverClosingEmails: () => null,
+  });
+  expect(error).toBeUndefined();
+  expect(submits).toBe(attempts + 1);
+  expect(visited).not.toContain('MarkFailed');
+  expect(visited.at(-1)).toBe('DeliverClosingEmails');
+  expect(output).toMatchObject({
+    sync: { status: 'EXPIRED' },
+    stepError: { Error: WorkflowErrorNames.TwilioTransient },
+  });
 });

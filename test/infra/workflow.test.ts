@@ -1,7 +1,14 @@
 import aslValidator from 'asl-validator';
+import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { LambdaServiceErrorNames, WorkflowErrorNames } from '../../lambdas/shared/error-names';
-import { PortWorkflowStates } from '../../lib/constructs/workflow';
+import { WorkflowErrorNames } from '../../lambdas/shared/error-names';
+import {
+  checkTransientRetry,
+  PortWorkflowStates,
+  retryHistoryEvents,
+  TRANSIENT_RETRY,
+  transientRetrySpan,
+} from '../../lib/constructs/workflow';
 import type { PortInStack } from '../../lib/port-in-stack';
 import type { StateMachineDefinition } from '../../local/cloudformation/template';
 import { logicalIdOf, resolvedDefinition, synthesizeStack } from './synth';
@@ -31,10 +38,6 @@ function tasks(): Array<[string, State]> {
   return Object.entries(definition.States as Record<string, State>).filter(([, s]) => s.Type === 'Task');
 }
 
-function retried(name: string): string[] {
-  return (state(name).Retry ?? []).flatMap((r) => r.ErrorEquals);
-}
-
 /**
  * The retrier Step Functions applies to `error` thrown by a Task state: the first whose ErrorEquals names it, or
  * holds States.ALL, or States.TaskFailed (which matches every error but States.Timeout). Undefined: not retried.
@@ -46,6 +49,13 @@ function retrierFor(name: string, error: string) {
     ),
   );
 }
+
+/** What every Lambda step is told of its attempt, from the context object. */
+const attempt = {
+  'state.$': '$$.State.Name',
+  'retryCount.$': '$$.State.RetryCount',
+  'enteredTime.$': '$$.State.EnteredTime',
+};
 
 /** Every key anywhere in a JSON value. */
 function keysDeep(value: unknown): string[] {
@@ -87,14 +97,21 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
       'RouteByKind -choice-> DeliverEmails',
       'RouteByKind -default-> SubmitPortIn',
       'SubmitPortIn -> IsPortFinished',
-      'SubmitPortIn -States.ALL-> MarkFailed',
+      'SubmitPortIn -PortInRejectedError-> MarkFailed',
+      // An outage past every retry: wait a poll interval and submit again (FAILED only when Twilio refuses).
+      'SubmitPortIn -States.ALL-> WaitToRetrySubmitPortIn',
+      'WaitToRetrySubmitPortIn -> SubmitPortIn',
+      'MarkFailed -States.ALL-> WaitToRetryMarkFailed',
+      'WaitToRetryMarkFailed -> MarkFailed',
+      'DeliverFailureEmails -States.ALL-> WaitToRetryDeliverFailureEmails',
+      'WaitToRetryDeliverFailureEmails -> DeliverFailureEmails',
       'IsPortFinished -choice-> ImportNumbers',
       'IsPortFinished -choice-> DeliverClosingEmails',
       'IsPortFinished -choice-> DeliverEmails',
       'IsPortFinished -default-> WaitForPortUpdate',
       'DeliverEmails -> WaitForPortUpdate',
       'WaitForPortUpdate -> SyncPortStatus',
-      'WaitForPortUpdate -States.Timeout-> SyncPortStatus',
+      'WaitForPortUpdate -States.ALL-> SyncPortStatus',
       // No DeliverEmails in between: a poll cycle owing no email is three transitions.
       'SyncPortStatus -> IsPortFinished',
       'ImportNumbers -> DeliverCompletionEmails',
@@ -155,17 +172,21 @@ it('waits for a webhook with a task token, timing out after the poll interval in
     Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
     Parameters: {
       FunctionName: `arn:aws:lambda:us-east-1:123456789012:function:${waitFunction}`,
-      Payload: { 'token.$': '$$.Task.Token', 'accountId.$': '$.accountId', 'portRequestId.$': '$.portRequestId' },
+      Payload: {
+        input: { 'token.$': '$$.Task.Token', 'accountId.$': '$.accountId', 'portRequestId.$': '$.portRequestId' },
+        attempt,
+      },
     },
     TimeoutSecondsPath: '$.cadence.pollIntervalSeconds',
     ResultPath: '$.wake',
     Retry: expect.any(Array),
-    Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.wake', Next: 'SyncPortStatus' }],
+    // The poll cadence's timeout, or the function failing past its retries: SyncPortStatus reads Twilio either way.
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.wake', Next: 'SyncPortStatus' }],
     Next: 'SyncPortStatus',
   });
 });
 
-it('calls the other Lambda steps directly by function ARN, the whole state as payload', () => {
+it('calls the other Lambda steps directly by function ARN, the whole state and the attempt as payload', () => {
   const fnArn = (fn: Parameters<typeof logicalIdOf>[1]) =>
     `arn:aws:lambda:us-east-1:123456789012:function:${logicalIdOf(stack, fn)}`;
   const f = stack.workflow.functions;
@@ -185,7 +206,7 @@ it('calls the other Lambda steps directly by function ARN, the whole state as pa
       name,
       Resource: resource,
       ResultPath: resultPath,
-      Parameters: undefined,
+      Parameters: { 'input.$': '$', attempt },
     });
   }
 });
@@ -207,59 +228,71 @@ it('times a Lambda step out only after its function would have', () => {
   }
 });
 
-it('retries with the shared error names: Twilio hiccups, lost races, email failures and the Lambda service', () => {
-  for (const name of ['SubmitPortIn', 'SyncPortStatus', 'ImportNumbers']) {
-    expect(retried(name)).toContain(WorkflowErrorNames.TwilioTransient);
-  }
-  for (const name of ['DeliverEmails', 'DeliverCompletionEmails', 'DeliverClosingEmails', 'DeliverFailureEmails']) {
-    expect(retried(name)).toContain(WorkflowErrorNames.EmailDeliveryFailed);
-    expect(retried(name)).not.toContain(WorkflowErrorNames.TwilioTransient);
-  }
-  for (const [name] of tasks()) {
-    expect({ name, retried: retried(name) }).toEqual({
+it('retries everything but a refused port-in for at least 72 hours: capped exponential backoff, full jitter', () => {
+  const transient = {
+    ErrorEquals: ['States.ALL'],
+    IntervalSeconds: TRANSIENT_RETRY.interval.toSeconds(),
+    BackoffRate: TRANSIENT_RETRY.backoffRate,
+    MaxDelaySeconds: TRANSIENT_RETRY.maxDelay.toSeconds(),
+    MaxAttempts: TRANSIENT_RETRY.maxAttempts,
+    JitterStrategy: 'FULL',
+  };
+  const lambdaSteps = tasks().filter(([name]) => name !== 'WaitForPortUpdate');
+  expect(lambdaSteps).toHaveLength(8);
+  for (const [name, s] of lambdaSteps) {
+    // A refused port-in must reach MarkFailed at once: the first retrier that matches it allows no attempt.
+    expect({ name, Retry: s.Retry }).toEqual({
       name,
-      retried: expect.arrayContaining([WorkflowErrorNames.ConcurrentUpdate, ...LambdaServiceErrorNames]),
+      Retry: [{ ErrorEquals: [WorkflowErrorNames.PortInRejected], MaxAttempts: 0 }, transient],
     });
-    // A refused port-in must reach MarkFailed at once, not after retries: the first retrier that matches it
-    // allows no attempt (States.TaskFailed, further down, would match it too).
-    expect({ name, retrier: retrierFor(name, WorkflowErrorNames.PortInRejected) }).toEqual({
-      name,
-      retrier: { ErrorEquals: [WorkflowErrorNames.PortInRejected], MaxAttempts: 0 },
-    });
-    // States.ALL would have to come last and would retry the poll's States.Timeout too.
-    expect(retried(name)).not.toContain('States.ALL');
-  }
-  const twilioRetry = (state('SubmitPortIn').Retry ?? []).find((r) =>
-    r.ErrorEquals.includes(WorkflowErrorNames.TwilioTransient),
-  );
-  expect(twilioRetry).toMatchObject({ BackoffRate: 2, MaxAttempts: expect.any(Number) });
-});
-
-it('retries any other failure of every step (a bug, a DynamoDB hiccup) with backoff, last', () => {
-  for (const [name] of tasks()) {
-    for (const error of ['Error', 'TypeError', 'ProvisionedThroughputExceededException', 'Sandbox.Timedout']) {
-      const retrier = retrierFor(name, error);
-      expect({ name, error, retrier }).toEqual({
-        name,
-        error,
-        retrier: expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], BackoffRate: 2 }),
-      });
-      expect(retrier?.MaxAttempts).toBeGreaterThanOrEqual(2);
-    }
-    // Last, so the named retriers above it keep their own backoff and attempts.
-    expect(state(name).Retry?.at(-1)?.ErrorEquals).toEqual(['States.TaskFailed']);
-    expect(retrierFor(name, WorkflowErrorNames.ConcurrentUpdate)?.ErrorEquals).toEqual([
+    for (const error of [
+      WorkflowErrorNames.TwilioTransient,
+      WorkflowErrorNames.EmailDeliveryFailed,
       WorkflowErrorNames.ConcurrentUpdate,
-    ]);
+      'Lambda.TooManyRequestsException',
+      'ProvisionedThroughputExceededException',
+      'Sandbox.Timedout',
+      'States.Timeout',
+      'TypeError',
+    ]) {
+      expect({ name, error, retrier: retrierFor(name, error) }).toEqual({ name, error, retrier: transient });
+    }
   }
-  // The poll cadence's timeout is caught (to SyncPortStatus), never retried.
+  // The poll cadence's timeout is caught (to SyncPortStatus), never retried; its function's failures are.
+  expect(state('WaitForPortUpdate').Retry).toEqual([{ ...transient, ErrorEquals: ['States.TaskFailed'] }]);
   expect(retrierFor('WaitForPortUpdate', 'States.Timeout')).toBeUndefined();
+  const span = transientRetrySpan(TRANSIENT_RETRY);
+  expect(span.floorSeconds).toBeGreaterThanOrEqual(72 * 3600);
+  expect(span.expectedSeconds).toBeGreaterThan(span.floorSeconds);
 });
 
-it('catches any SubmitPortIn failure into MarkFailed, keeping the error at $.error', () => {
+it('refuses at synth a retry policy that gives up within 72 hours or overflows the history budget', () => {
+  expect(() => checkTransientRetry(TRANSIENT_RETRY)).not.toThrow();
+  // Six retries capped at 2 minutes: the policy of before, about 2.5 minutes.
+  expect(() => checkTransientRetry({ ...TRANSIENT_RETRY, maxAttempts: 6, maxDelay: Duration.minutes(2) })).toThrow(
+    /under the 72 h/,
+  );
+  expect(() => checkTransientRetry({ ...TRANSIENT_RETRY, maxAttempts: 500 })).toThrow(/under the 72 h/);
+  // Long enough, but 2 outages of 2,000 retries are 12,000 history events.
+  expect(() => checkTransientRetry({ ...TRANSIENT_RETRY, maxAttempts: 2_000, maxDelay: Duration.minutes(5) })).toThrow(
+    /history events/,
+  );
+  expect(retryHistoryEvents(TRANSIENT_RETRY) * 2).toBeLessThanOrEqual(5_000);
+});
+
+it('fails a port only when Twilio refuses it; an outage past every retry waits a poll interval and tries again', () => {
   expect(state('SubmitPortIn').Catch).toEqual([
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' },
+    { ErrorEquals: [WorkflowErrorNames.PortInRejected], ResultPath: '$.error', Next: 'MarkFailed' },
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.stepError', Next: 'WaitToRetrySubmitPortIn' },
   ]);
+  for (const step of ['SubmitPortIn', 'MarkFailed', 'DeliverFailureEmails']) {
+    expect(state(`WaitToRetry${step}`)).toEqual({
+      Type: 'Wait',
+      Comment: expect.any(String),
+      SecondsPath: '$.cadence.pollIntervalSeconds',
+      Next: step,
+    });
+  }
 });
 
 it('uses JSONPath only: no JSONata, no variables', () => {

@@ -133,6 +133,44 @@ const retryFlow = {
   },
 };
 
+/**
+ * A Lambda step that reads $$.State (which the engine lacks and the endpoint fills in per attempt), retried with a
+ * backoff rate that only MaxDelaySeconds keeps short: 1 s, then capped at 3 s (30 ms at scale 0.01), full jitter.
+ * Caught into a Wait and run again, it is entered anew.
+ */
+const attemptFlow = {
+  StartAt: 'Attempted',
+  States: {
+    Attempted: {
+      Type: 'Task',
+      Resource: fn('attempted'),
+      TimeoutSeconds: 5,
+      Parameters: {
+        'key.$': '$.key',
+        'failures.$': '$.failures',
+        attempt: {
+          'state.$': '$$.State.Name',
+          'retryCount.$': '$$.State.RetryCount',
+          'enteredTime.$': '$$.State.EnteredTime',
+        },
+      },
+      Retry: [
+        {
+          ErrorEquals: ['States.ALL'],
+          IntervalSeconds: 1,
+          BackoffRate: 1000,
+          MaxDelaySeconds: 3,
+          MaxAttempts: 4,
+          JitterStrategy: 'FULL',
+        },
+      ],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'AgainLater' }],
+      End: true,
+    },
+    AgainLater: { Type: 'Wait', Seconds: 1, Next: 'Attempted' },
+  },
+};
+
 class TransientError extends Error {
   override readonly name = 'TransientError';
 }
@@ -148,6 +186,7 @@ const logLines: string[] = [];
 const invocations: Array<{ functionArn: string; payload: unknown }> = [];
 const parked = new Map<string, Parked>();
 const flakyCalls = new Map<string, number>();
+const attempts = new Map<string, Array<{ state: string; retryCount: number; enteredTime: string }>>();
 
 async function invokeFunction(functionArn: string, payload: unknown): Promise<unknown> {
   invocations.push({ functionArn, payload });
@@ -171,6 +210,13 @@ async function invokeFunction(functionArn: string, payload: unknown): Promise<un
       flakyCalls.set(key, calls);
       if (calls <= (event.failures as number)) throw new TransientError(`attempt ${calls} failed`);
       return { calls };
+    }
+    case fn('attempted'): {
+      const seen = attempts.get(event.key as string) ?? [];
+      seen.push(event.attempt as { state: string; retryCount: number; enteredTime: string });
+      attempts.set(event.key as string, seen);
+      if (seen.length <= (event.failures as number)) throw new TransientError(`attempt ${seen.length} failed`);
+      return { attempts: seen.length };
     }
     default:
       throw new Error(`no function ${functionArn}`);
@@ -222,6 +268,7 @@ beforeAll(async () => {
       { name: 'HeartbeatFlow', definition: heartbeatFlow },
       { name: 'RetryFlow', definition: retryFlow },
       { name: 'MapFlow', definition: mapFlow },
+      { name: 'AttemptFlow', definition: attemptFlow },
     ],
     invokeFunction,
     logger: (line) => logLines.push(line),
@@ -439,6 +486,63 @@ describe('local Step Functions endpoint', () => {
     expect(flakyCalls.get('always')).toBe(4);
   });
 
+  it('gives each attempt $$.State: its name, retry count and the time the state was entered', async () => {
+    // Five failures: four retries, caught, entered again after the Wait, then the sixth attempt succeeds.
+    const startedAt = Date.now();
+    const execution = await finished(await start('AttemptFlow', { key: 'six', failures: 5 }));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const seen = attempts.get('six') ?? [];
+    expect(seen.map(({ state, retryCount }) => [state, retryCount])).toEqual([
+      ['Attempted', 0],
+      ['Attempted', 1],
+      ['Attempted', 2],
+      ['Attempted', 3],
+      ['Attempted', 4],
+      ['Attempted', 0],
+    ]);
+    const entered = seen.map(({ enteredTime }) => Date.parse(enteredTime));
+    // Retries stay in the state it entered; the Catch and Wait enter it anew.
+    expect(new Set(entered.slice(0, 5)).size).toBe(1);
+    expect(entered[5]).toBeGreaterThan(entered[0] as number);
+    expect(entered[0]).toBeGreaterThanOrEqual(startedAt - 1000);
+    // Backoff rate 1,000 with no cap would wait 1,000 s × 0.01 = 10 s before the third attempt: MaxDelaySeconds holds.
+    expect(Date.now() - startedAt).toBeLessThan(2500);
+  });
+
+  it('refuses $$.State where it cannot tell which attempt reads it (Map, Parallel, non-Task states)', async () => {
+    const inMap = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemProcessor: {
+            StartAt: 'Inner',
+            States: {
+              Inner: {
+                Type: 'Task',
+                Resource: fn('classify'),
+                TimeoutSeconds: 5,
+                Parameters: { 'n.$': '$$.State.RetryCount' },
+                End: true,
+              },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const inPass = {
+      StartAt: 'P',
+      States: { P: { Type: 'Pass', Parameters: { 'name.$': '$$.State.Name' }, End: true } },
+    };
+    for (const definition of [inMap, inPass]) {
+      await expect(
+        startStepFunctions({ stateMachines: [{ name: 'Refused', definition }], invokeFunction }),
+      ).rejects.toThrow(/reads \$\$\.State/);
+    }
+  });
+
   it('answers a repeated StartExecution of a running execution with it, and ExecutionAlreadyExists otherwise', async () => {
     const input = { id: 'same-1', cadence: { waitSeconds: 10 } };
     const first = await client.send(
@@ -556,7 +660,13 @@ describe('local Step Functions endpoint', () => {
     await local.close();
 
     expect(lines).toContainEqual(expect.stringMatching(/execution \S+ ABORTED/));
-    const timersAfter = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+    // The execution's 600 s wait is gone; a socket's timer of the client just destroyed may take a moment.
+    await eventually(
+      async () => {
+        const timersAfter = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+        return timersAfter <= timersBefore ? true : undefined;
+      },
+      { timeoutMs: 2000, intervalMs: 20, what: 'no timers left behind' },
+    );
   });
 });

@@ -56,6 +56,7 @@ class CountingMetrics implements Metrics {
     this.counts[name] = (this.counts[name] ?? 0) + value;
   }
   milliseconds(): void {}
+  publishNow(): void {}
 }
 
 let numberSeq = 0;

@@ -2,9 +2,9 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { isPermanentRefusal, SesMailer } from '../../lambdas/adapters/ses/ses-mailer';
 import type { PortRequest } from '../../lambdas/domain/port-request';
 import { EmailDeliveryFailedError, EmailRejectedError } from '../../lambdas/shared/errors';
-import type { CountMetricName } from '../../lambdas/shared/metric-names';
-import type { Metrics, PortInRepository } from '../../lambdas/use-cases/ports';
+import type { PortInRepository } from '../../lambdas/use-cases/ports';
 import { deliverEmails } from '../../lambdas/use-cases/workflow/deliver-emails';
+import { recordingMetrics } from '../support/recording-metrics';
 import { type SesRefusal, startRefusingSes, templateOf } from '../support/refusing-ses';
 
 /**
@@ -124,17 +124,6 @@ function oneItemRepository(initial: PortRequest) {
     },
   } as unknown as PortInRepository;
   return { repository, current: () => stored };
-}
-
-function recordingMetrics() {
-  const counts: Partial<Record<CountMetricName, number>> = {};
-  const metrics: Metrics = {
-    count: (name, value = 1) => {
-      counts[name] = (counts[name] ?? 0) + value;
-    },
-    milliseconds: () => undefined,
-  };
-  return { metrics, counts };
 }
 
 describe('DeliverEmails: an email SES refuses for good is dead-lettered, the rest still go out', () => {

@@ -38,12 +38,15 @@ async function printed(call: () => Promise<unknown>): Promise<Array<Record<strin
 }
 
 describe('the observability middleware of every handler', () => {
-  const step = middy(async (event: { portRequestId?: string; fail?: boolean; count?: boolean }) => {
+  // A workflow step's event: the state input under `input` (StepEvent).
+  type StepInput = { portRequestId?: string; fail?: boolean; count?: boolean };
+  const handler = middy(async ({ input }: { input: StepInput }) => {
     logger.info('working');
-    if (event.count) metrics.count('PortsSubmitted');
-    if (event.fail) throw new Error('boom');
+    if (input.count) metrics.count('PortsSubmitted');
+    if (input.fail) throw new Error('boom');
     return { ok: true };
   }).use(observability(stepPortRequestId));
+  const step = (input: StepInput, lambdaContext: Parameters<typeof handler>[1]) => handler({ input }, lambdaContext);
 
   it('puts the port request id of the event on every line, and none on the next invocation without one', async () => {
     const first = await printed(() => step({ portRequestId: 'pr_first' }, context('req-1')));

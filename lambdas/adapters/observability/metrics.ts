@@ -44,6 +44,10 @@ export class EmfMetrics implements Metrics {
   milliseconds(name: LatencyMetricName, value: number): void {
     this.metrics.addMetric(MetricNames[name], MetricUnit.Milliseconds, Math.max(0, Math.round(value)));
   }
+
+  publishNow(): void {
+    this.metrics.publishStoredMetrics();
+  }
 }
 
 /** The metrics every handler hands its use cases. */

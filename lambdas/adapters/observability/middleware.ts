@@ -46,9 +46,11 @@ export function observability<TEvent = unknown, TResult = unknown>(
   ] as MiddlewareObj<TEvent, TResult>[];
 }
 
-/** The port request id a workflow step's input names (validated later by the step itself). */
-export const stepPortRequestId = (event: unknown): unknown =>
-  typeof event === 'object' && event !== null ? (event as { portRequestId?: unknown }).portRequestId : undefined;
+/** The port request id a workflow step's event names (`{ input: { portRequestId } }`, validated by the step). */
+export const stepPortRequestId = (event: unknown): unknown => {
+  const input = typeof event === 'object' && event !== null ? (event as { input?: unknown }).input : undefined;
+  return typeof input === 'object' && input !== null ? (input as { portRequestId?: unknown }).portRequestId : undefined;
+};
 
 /** The port request id an API route names in its path (`.../port-requests/{portRequestId}`). */
 export const pathPortRequestId = (event: { pathParameters?: Record<string, string | undefined> | null }): unknown =>

@@ -208,7 +208,8 @@ export const timelineEventSchema = z
         description:
           'What happened: ORDER_ACCEPTED, STATUS_CHANGED, EMAIL_SENT (detail: the template), FOC_DATE_SET, ' +
           'FOC_DATE_CHANGED, NUMBERS_REJECTED, CORRECTION_RECEIVED, CANCELED_BY_CUSTOMER, NUMBERS_IMPORTED, ' +
-          'EMAIL_DEAD_LETTERED (detail: the template SES refused for good), …',
+          'EMAIL_DEAD_LETTERED (detail: the template SES refused for good), DELAYED (detail: the transient ' +
+          'reason a step keeps failing for; once per delay, the port carries on when it clears), …',
       }),
     ),
     status: z.optional(portRequestStatusSchema),

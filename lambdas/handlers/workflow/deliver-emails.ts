@@ -1,12 +1,10 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
-import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { SesMailer } from '../../adapters/ses/ses-mailer';
 import { env, loadConfig } from '../../shared/config';
 import { deliverEmails } from '../../use-cases/workflow/deliver-emails';
-import { portStepInputSchema, systemClock } from './step-input';
+import { portStepInputSchema, systemClock, workflowStep } from './step-input';
 
 const config = loadConfig(
   z.object({
@@ -23,7 +21,4 @@ const deps = {
 };
 
 /** DeliverEmails step: sends what the port request's outbox owes. */
-export const handler = middy(async (event: unknown) => {
-  const input = portStepInputSchema.parse(event);
-  return deliverEmails(input, deps);
-}).use(observability(stepPortRequestId));
+export const handler = workflowStep(portStepInputSchema, (input) => deliverEmails(input, deps), deps.repository);

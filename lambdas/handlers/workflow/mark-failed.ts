@@ -1,12 +1,10 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
-import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import { markFailed } from '../../use-cases/workflow/mark-failed';
-import { portStepInputSchema, systemClock } from './step-input';
+import { portStepInputSchema, systemClock, workflowStep } from './step-input';
 
 const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
 const deps = { repository: new DynamoPortInRepository(config.TABLE_NAME), clock: systemClock, metrics };
@@ -16,8 +14,11 @@ const inputSchema = z.extend(portStepInputSchema, {
 });
 
 /** MarkFailed step: the port could not be submitted. */
-export const handler = middy(async (event: unknown) => {
-  const input = inputSchema.parse(event);
-  logger.error('port-in submission failed', { errorName: input.error?.Error });
-  return markFailed({ ...input, errorName: input.error?.Error }, deps);
-}).use(observability(stepPortRequestId));
+export const handler = workflowStep(
+  inputSchema,
+  (input) => {
+    logger.error('port-in submission failed', { errorName: input.error?.Error });
+    return markFailed({ ...input, errorName: input.error?.Error }, deps);
+  },
+  deps.repository,
+);

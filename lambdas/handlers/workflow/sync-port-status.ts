@@ -1,9 +1,7 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { env, loadConfig } from '../../shared/config';
 import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
-import { portStepInputSchema } from './step-input';
+import { portStepInputSchema, workflowStep } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
 
 const config = loadConfig(z.object({ PORT_MAX_AGE_DAYS: env.PORT_MAX_AGE_DAYS }));
@@ -16,8 +14,11 @@ const inputSchema = z.extend(portStepInputSchema, {
 });
 
 /** SyncPortStatus step: reads Twilio and applies what changed. */
-export const handler = middy(async (event: unknown) => {
-  const input = inputSchema.parse(event);
-  const wokenBy = input.wake?.Error === 'States.Timeout' ? 'poll' : (input.wake?.wokenBy ?? 'start');
-  return syncPortStatus({ ...input, wokenBy }, deps);
-}).use(observability(stepPortRequestId));
+export const handler = workflowStep(
+  inputSchema,
+  (input) => {
+    const wokenBy = input.wake?.Error === 'States.Timeout' ? 'poll' : (input.wake?.wokenBy ?? 'start');
+    return syncPortStatus({ ...input, wokenBy }, deps);
+  },
+  deps.repository,
+);

@@ -1,11 +1,9 @@
-import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
-import { observability, stepPortRequestId } from '../../adapters/observability/middleware';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { env, loadConfig } from '../../shared/config';
 import { waitForPortUpdate } from '../../use-cases/workflow/wait-for-port-update';
-import { portStepInputSchema, systemClock } from './step-input';
+import { portStepInputSchema, systemClock, workflowStep } from './step-input';
 
 const config = loadConfig(z.object({ TABLE_NAME: env.TABLE_NAME }));
 const deps = {
@@ -17,7 +15,4 @@ const deps = {
 const inputSchema = z.extend(portStepInputSchema, { token: z.string().check(z.minLength(1)) });
 
 /** WaitForPortUpdate callback step: stores the task token (never logged) for the webhook to wake. */
-export const handler = middy(async (event: unknown) => {
-  const input = inputSchema.parse(event);
-  return waitForPortUpdate(input, deps);
-}).use(observability(stepPortRequestId));
+export const handler = workflowStep(inputSchema, (input) => waitForPortUpdate(input, deps), deps.repository);
