@@ -12,14 +12,18 @@ export const CrashPoints = {
 export type CrashPointName = (typeof CrashPoints)[keyof typeof CrashPoints];
 
 /**
- * Called at each crash point; answers a promise that never resolves when the function is to die there (it rejects,
- * or the process exits first). Crash points sit where no caller catches what they throw.
+ * Called at each crash point; undefined lets the function go on at once. A promise holds it there: one that
+ * resolves lets it go on, one that never settles is a death (the local Lambda runtime's bootstrap, local/lambda,
+ * waits so while its parent decides, and the parent SIGKILLs the process there).
  */
-export type CrashPointHook = (name: CrashPointName) => Promise<never> | undefined;
+export type CrashPointHook = (name: CrashPointName) => Promise<void> | undefined;
 
 const HOOK = Symbol.for('ringtonic.crashPointHook');
 
-/** Installs the hook the local Lambda runner uses to carry out crash faults (one per process). */
+/**
+ * Installs a hook (one per process). The local Lambda runtime's bootstrap (local/lambda/bootstrap.mjs) sets the
+ * same global itself; tests that run a use case in-process install one here.
+ */
 export function installCrashPointHook(hook: CrashPointHook | undefined): void {
   (globalThis as { [HOOK]?: CrashPointHook })[HOOK] = hook;
 }
