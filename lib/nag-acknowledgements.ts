@@ -31,6 +31,7 @@ export function acknowledgeNagFindings(stack: PortInStack): void {
     ...Object.values(stack.workflow.functions),
     stack.api.productApiFunction,
     stack.api.twilioWebhookFunction,
+    stack.workflowStartSweeper.function,
   ];
   const secretReaders = [
     stack.workflow.functions.submitPortIn,

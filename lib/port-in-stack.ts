@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { type PortInConfig, portInConfigFromContext } from './config';
 import { PortInApi } from './constructs/api';
@@ -7,6 +8,7 @@ import { PortInNotifications } from './constructs/notifications';
 import { PortInOperations } from './constructs/operations';
 import { TwilioSecrets } from './constructs/secrets';
 import { PortWorkflow } from './constructs/workflow';
+import { WorkflowStartSweeper } from './constructs/workflow-start-sweeper';
 
 /** The stack's name in every environment; the local stack finds the template by it. */
 export const PORT_IN_STACK_NAME = 'RingTonicPortIn';
@@ -32,6 +34,7 @@ export class PortInStack extends Stack {
   readonly notifications: PortInNotifications;
   readonly workflow: PortWorkflow;
   readonly api: PortInApi;
+  readonly workflowStartSweeper: WorkflowStartSweeper;
   readonly operations: PortInOperations;
 
   constructor(scope: Construct, id: string, props: PortInStackProps = {}) {
@@ -64,11 +67,20 @@ export class PortInStack extends Stack {
       pollInterval,
       reminderInterval: Duration.seconds(config.reminderIntervalSeconds),
     });
+    this.workflowStartSweeper = new WorkflowStartSweeper(this, 'WorkflowStartSweeper', {
+      table: this.data.table,
+      workflow: this.workflow,
+      pollInterval,
+      reminderInterval: Duration.seconds(config.reminderIntervalSeconds),
+    });
 
     this.operations = new PortInOperations(this, 'Operations', {
       workflow: this.workflow,
       alarmEmail: config.alarmEmail || undefined,
     });
+    const notify = new cloudwatchActions.SnsAction(this.operations.alarmTopic);
+    this.workflowStartSweeper.startsFailingAlarm.addAlarmAction(notify);
+    this.workflowStartSweeper.sweeperFailingAlarm.addAlarmAction(notify);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the port-in API' });
     new CfnOutput(this, 'PublicBaseUrl', {

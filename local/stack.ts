@@ -2,11 +2,13 @@ import './polyfills';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { routesFromTemplate, startApiGateway } from './api-gateway';
+import { gatewayResponseHeaders, routesFromTemplate, startApiGateway } from './api-gateway';
 import { resolveIntrinsics } from './cloudformation/resolve';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
+import { type DynamoDbFaults, installDynamoDbFaults } from './dynamodb/faults';
+import { createOrUpgradeTable } from './dynamodb/tables';
 import {
   bundledAssembly,
   DEFAULT_LAMBDA_CONCURRENCY,
@@ -18,9 +20,10 @@ import {
   startLambdaRuntime,
 } from './lambda';
 import { resumeOpenPorts } from './resume';
+import { type LocalScheduler, schedulesFromTemplate, startScheduler } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
 import { startSes } from './ses';
-import { startStepFunctions } from './stepfunctions';
+import { type StepFunctionsFaults, startStepFunctions } from './stepfunctions';
 import { startTwilioSimulator } from './twilio-simulator';
 
 /** Credentials the local API Gateway checks SigV4 against (CONTRACT "Where it runs"). */
@@ -51,6 +54,11 @@ export interface LocalStackOptions {
   readonly callRouterUrl?: string;
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
+  /**
+   * Scales the template's schedules (the sweeper's minute) and, with them, the sweeper's grace before it starts a
+   * pending execution itself (tests use small values: 0.02 runs it every 1.2 s). @default 1
+   */
+  readonly scheduleIntervalScale?: number;
   /**
    * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails and the Twilio simulator's state
    * are kept; in memory when absent. With data
@@ -108,6 +116,12 @@ export interface LocalStack {
   readonly ses: { throttleSendEmail(times: number): void; readonly throttledCount: number };
   /** Faults of the Lambda runtime. */
   readonly lambdaFaults: LambdaFaults;
+  /** Faults of DynamoDB (throttling, unavailable): they cover every caller of `urls.dynamoDb` while armed. */
+  readonly dynamoDbFaults: DynamoDbFaults;
+  /** Faults of the Step Functions API (StartExecution throttled). */
+  readonly stepFunctionsFaults: StepFunctionsFaults;
+  /** The template's schedules, running (scaled by `scheduleIntervalScale`). */
+  readonly scheduler: LocalScheduler;
   /** The Lambda runtime: its counters, instances, the functions' environments and output. */
   readonly lambdas: LocalLambdas;
   /** Invocations, cold starts, instances, queue and failures by function logical id (`lambdas.stats()`). */
@@ -197,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       updateTableMs: 0,
       ...(dynamoDbPath ? { path: dynamoDbPath } : {}),
     });
+    const dynamoDbFaults = installDynamoDbFaults(dynalite, (line) => log(`[dynamodb] ${line}`));
     const dynamoDbUrl = await listen(dynalite, options.dynamoDbPort ?? 0, host);
     stops.push(async () => {
       // Events still running when the stack stops (an aborted execution's step, say) finish before dynalite
@@ -282,18 +297,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tables = dynamoTables(template);
     for (const table of tables) {
       const TableName = resolver.ref(table.logicalId);
-      try {
-        await dynamo.send(new CreateTableCommand({ ...table.createTableInput, TableName }));
-      } catch (error) {
-        // Kept on disk by an earlier run.
-        if ((error as Error).name !== 'ResourceInUseException') throw error;
-      }
+      // Kept on disk by an earlier run, and made again if it lacks an index the template declares now.
+      const made = await createOrUpgradeTable(dynamo, { ...table.createTableInput, TableName });
+      if (made === 'upgraded') log(`[dynamodb] ${TableName} made again with the template's indexes, items kept`);
       await waitForTableActive(dynamo, TableName);
     }
     dynamo.destroy();
     const tableName = tables[0] ? resolver.ref(tables[0].logicalId) : '';
 
     const functions = lambdaFunctions(template);
+    const scheduleScale = options.scheduleIntervalScale ?? 1;
     const invoke = async (logicalId: string, event: unknown): Promise<unknown> =>
       (await lambdaRuntime).invoke(logicalId, event);
 
@@ -324,6 +337,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       routes,
+      gatewayResponseHeaders: gatewayResponseHeaders(template),
       logger: (line) => log(`[api] ${line}`),
     });
     stops.push(() => api.close());
@@ -366,6 +380,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const scaled = Number(environment.DELAY_ALERT_AFTER_SECONDS) * options.retryIntervalScale;
         environment.DELAY_ALERT_AFTER_SECONDS = String(Math.max(1, Math.round(scaled)));
       }
+      // The sweeper's grace runs on the schedules' clock.
+      if (scheduleScale !== 1 && environment.WORKFLOW_START_GRACE_SECONDS) {
+        const scaled = Number(environment.WORKFLOW_START_GRACE_SECONDS) * scheduleScale;
+        environment.WORKFLOW_START_GRACE_SECONDS = String(Math.max(1, Math.round(scaled)));
+      }
       const timeoutOverride = overrideFor(fn.logicalId, options.lambdaTimeoutSecondsForTests);
       return {
         name: fn.logicalId,
@@ -390,6 +409,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pollIntervalSeconds: Number(templateSettings.POLL_INTERVAL_SECONDS),
       reminderIntervalSeconds: Number(templateSettings.REMINDER_INTERVAL_SECONDS),
     };
+
+    // EventBridge: the template's schedules (the sweeper of pending workflow starts), on the scaled clock.
+    const scheduler = startScheduler({
+      schedules: schedulesFromTemplate(template),
+      invoke,
+      intervalScale: scheduleScale,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+      log: (line) => log(`[scheduler] ${line}`),
+    });
+    stops.push(() => scheduler.close());
 
     // Executions do not outlive the process: start again those of the port requests an earlier run left open.
     const resumed = await resumeOpenPorts({
@@ -419,6 +449,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaFaults: runtime.faults,
       lambdas: runtime,
       lambdaStats: () => (runtime as LambdaRuntime).stats(),
+      dynamoDbFaults,
+      stepFunctionsFaults: stepFunctions.faults,
+      scheduler,
       stop,
     };
   } catch (error) {

@@ -28,6 +28,9 @@ async function main(): Promise<void> {
     ...(process.env.TWILIO_URL ? { twilioUrl: process.env.TWILIO_URL } : {}),
     ...(process.env.TWILIO_TIMEOUT_MS ? { twilioTimeoutMs: numberFromEnv('TWILIO_TIMEOUT_MS', 10_000) } : {}),
     ...(process.env.RETRY_INTERVAL_SCALE ? { retryIntervalScale: numberFromEnv('RETRY_INTERVAL_SCALE', 1) } : {}),
+    ...(process.env.SCHEDULE_INTERVAL_SCALE
+      ? { scheduleIntervalScale: numberFromEnv('SCHEDULE_INTERVAL_SCALE', 1) }
+      : {}),
     ...(process.env.CALL_ROUTER_URL ? { callRouterUrl: process.env.CALL_ROUTER_URL } : {}),
     apiPort: numberFromEnv('PORT', 3000),
     twilioPort: numberFromEnv('SIM_PORT', 4010),

@@ -108,6 +108,11 @@ export interface PortRequest {
   /** When a sync first found this port past its maximum age (the operations alarm's signal). */
   readonly pastMaxAgeAt?: string;
   /**
+   * Set when the port request is written, cleared once its execution is known to have started: until then the
+   * sweeper (StartPendingWorkflowsFunction) starts it, so an accepted order is never left without its executions.
+   */
+  readonly workflowStartPendingSince?: string;
+  /**
    * Since when a workflow step has kept failing for a transient reason (Twilio or AWS unavailable, a crash), and
    * why: set with the one DELAYED timeline event of that delay, cleared when a retry of the step succeeds.
    */

@@ -29,6 +29,8 @@ export const env = {
   SES_CONFIGURATION_SET: z.optional(z.string()),
   POLL_INTERVAL_SECONDS: seconds,
   REMINDER_INTERVAL_SECONDS: seconds,
+  /** The sweeper starts an execution whose start has been pending at least this long (set by the CDK app). */
+  WORKFLOW_START_GRACE_SECONDS: seconds,
   /** A port open longer than this raises the operations alarm (set by the CDK app; 45 days when absent). */
   /**
    * A workflow step retrying for longer than this counts PortsDelayed at each retry (the PortsDelayed alarm's signal;

@@ -21,6 +21,12 @@ export const MetricNames = {
   PortsDelayed: 'PortsDelayed',
   /** Something the service accepted but cannot act on was set aside: an email SES refused, an unknown webhook. */
   DeadLetters: 'DeadLetters',
+  /** An accepted order's execution could not be started by the product API (throttled, say): the sweeper will. */
+  WorkflowStartsDeferred: 'WorkflowStartsDeferred',
+  /** The sweeper started an execution the product API had not (a deferred start, or a function that died). */
+  WorkflowStartsSwept: 'WorkflowStartsSwept',
+  /** The sweeper could not start a pending execution either; it tries again on its next run. */
+  WorkflowStartsFailed: 'WorkflowStartsFailed',
   /** Milliseconds from a Twilio webhook's arrival to the sync that applied the status change it announced. */
   WebhookToTransitionLatency: 'WebhookToTransitionLatency',
 } as const;

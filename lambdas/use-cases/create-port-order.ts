@@ -3,11 +3,22 @@ import { isTollFree, parseUsPhoneNumber } from '../domain/phone-numbers';
 import { type LosingCarrier, type PortRequest, withEmail } from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { type OrderCarrier, splitOrder } from '../domain/split-order';
+import { CrashPoints, crashPoint } from '../shared/crash-points';
 import { type FieldError, HttpProblem } from '../shared/errors';
 import { newTimeSortableId } from '../shared/ids';
+import { logger } from '../shared/logger';
 import type { PortWorkflowInput } from '../shared/workflow-contract';
 import { lookUpPortability } from './check-portability';
-import type { Clock, PortInRepository, PortOrder, TwilioGateway, TwilioTokenStore, WorkflowClient } from './ports';
+import type {
+  Clock,
+  Metrics,
+  PortInRepository,
+  PortOrder,
+  TwilioGateway,
+  TwilioTokenStore,
+  WorkflowClient,
+} from './ports';
+import { startPendingWorkflow } from './start-port-workflow';
 import { twilioForAccount } from './twilio-account';
 
 /** The body of POST port-orders, as validated by the API schema. */
@@ -33,6 +44,7 @@ export interface CreatePortOrderDeps {
   readonly workflow: WorkflowClient;
   readonly clock: Clock;
   readonly cadence: PortWorkflowInput['cadence'];
+  readonly metrics: Metrics;
 }
 
 /** The answer of POST port-orders (202) and of GET port-orders/{orderId}. */
@@ -184,25 +196,82 @@ export function toOrderView(order: PortOrder, portRequests: readonly PortRequest
   };
 }
 
-async function loadOrderView(
+async function loadOrder(
   deps: CreatePortOrderDeps,
   accountId: string,
   orderId: string,
-): Promise<PortOrderView | undefined> {
+): Promise<{ order: PortOrder; portRequests: PortRequest[] } | undefined> {
   const order = await deps.repository.getOrder(accountId, orderId);
   if (!order) return undefined;
   const portRequests = await Promise.all(
     order.portRequestIds.map((id) => deps.repository.getPortRequest(accountId, id)),
   );
-  return toOrderView(
-    order,
-    portRequests.filter((pr): pr is PortRequest => Boolean(pr)),
-  );
+  return { order, portRequests: portRequests.filter((pr): pr is PortRequest => Boolean(pr)) };
+}
+
+async function loadOrderView(
+  deps: CreatePortOrderDeps,
+  accountId: string,
+  orderId: string,
+): Promise<PortOrderView | undefined> {
+  const loaded = await loadOrder(deps, accountId, orderId);
+  return loaded && toOrderView(loaded.order, loaded.portRequests);
+}
+
+/**
+ * Starts the executions of an accepted order's port requests that are still marked pending, one after the other.
+ * The order is durable already, so a failure here never fails the call: the first start that fails (Step Functions
+ * throttled, say) leaves it and the rest marked, and the sweeper starts them within a minute or two.
+ */
+async function startAcceptedWorkflows(portRequests: readonly PortRequest[], deps: CreatePortOrderDeps): Promise<void> {
+  const pending = portRequests.filter((pr) => pr.workflowStartPendingSince);
+  for (const [index, pr] of pending.entries()) {
+    try {
+      await startPendingWorkflow(pr, deps);
+    } catch (error) {
+      const deferred = pending.length - index;
+      deps.metrics.count('WorkflowStartsDeferred', deferred);
+      logger.warn('could not start the workflow; the sweeper will', {
+        orderId: pr.orderId,
+        portRequestId: pr.portRequestId,
+        deferred,
+        errorName: (error as Error | undefined)?.name,
+      });
+      return;
+    }
+  }
+}
+
+/** The parts of an accepted order's answer that may fail (reads and the key's record) only cost a fresher answer. */
+async function answerAccepted(
+  deps: CreatePortOrderDeps,
+  input: { accountId: string; idempotencyKey: string },
+  order: PortOrder,
+  portRequests: readonly PortRequest[],
+): Promise<PortOrderView> {
+  const view =
+    (await loadOrderView(deps, input.accountId, order.orderId).catch(() => undefined)) ??
+    toOrderView(order, portRequests);
+  try {
+    await deps.repository.completeIdempotencyKey(input.accountId, input.idempotencyKey, view);
+  } catch (error) {
+    // A retry with the key finds the order written and answers it all the same.
+    logger.warn('order accepted; its Idempotency-Key record is not completed', {
+      orderId: order.orderId,
+      errorName: (error as Error | undefined)?.name,
+    });
+  }
+  return view;
 }
 
 /**
  * POST port-orders: checks the order, asks Twilio which numbers can be ported, splits the order into port requests
  * and starts one workflow per port request. The Idempotency-Key makes a retried call answer the same order.
+ *
+ * Once written, an order is never lost: each port request is written marked "workflow start pending", then the
+ * order item (from then on the key answers this order), then the executions are started and the marks cleared. A
+ * start that fails, or a function that dies after the write, leaves marks, and the sweeper starts those executions.
+ * A failure before the order is written answers an error (503 when transient) and the key may be used again.
  */
 export async function createPortOrder(
   input: { accountId: string; idempotencyKey: string; request: PortOrderRequest },
@@ -238,13 +307,25 @@ export async function createPortOrder(
         (claim.record.response as PortOrderView | undefined) ??
         (await loadOrderView(deps, accountId, claim.record.orderId));
       if (view) return { replayed: true, view };
-    } else if (now.getTime() - Date.parse(claim.record.createdAt) < STALE_IN_PROGRESS_MS) {
-      throw new HttpProblem(409, 'Order in progress', 'An order with this Idempotency-Key is still being placed.');
+    } else {
+      // The order item is written last: once it is there the order was accepted, whatever became of that call
+      // (its function may have died before answering). Answer it, starting what is still pending.
+      const accepted = await loadOrder(deps, accountId, claim.record.orderId);
+      if (accepted) {
+        await startAcceptedWorkflows(accepted.portRequests, deps);
+        const view = await answerAccepted(deps, input, accepted.order, accepted.portRequests);
+        return { replayed: true, view };
+      }
+      const stale = now.getTime() - Date.parse(claim.record.createdAt) >= STALE_IN_PROGRESS_MS;
+      if (claim.record.status === 'IN_PROGRESS' && !stale) {
+        throw new HttpProblem(409, 'Order in progress', 'An order with this Idempotency-Key is still being placed.');
+      }
     }
   }
   const orderId = claim.record.orderId;
 
   let written = false;
+  let accepted: { order: PortOrder; portRequests: PortRequest[] };
   try {
     const claims = await checkOpenClaims(deps, accountId, orderId, paths);
     const { gateway, accountSid } = await twilioForAccount(accountId, deps);
@@ -275,6 +356,7 @@ export async function createPortOrder(
         events: [{ at, type: 'ORDER_ACCEPTED', status: draft.route === 'MANUAL' ? 'MANUAL' : 'SUBMITTING' }],
         outbox: [],
         lastReminderAt: at,
+        workflowStartPendingSince: at,
         createdAt: at,
         updatedAt: at,
         version: 1,
@@ -308,22 +390,24 @@ export async function createPortOrder(
       }
     }
     written = true;
-    await deps.repository.putOrder(order);
     for (const pr of portRequests) await deps.repository.putPortRequest(pr);
-    for (const pr of portRequests) {
-      await deps.workflow.startPortWorkflow({
-        accountId,
-        portRequestId: pr.portRequestId,
-        route: pr.route,
-        cadence: deps.cadence,
-      });
-    }
-    const view = (await loadOrderView(deps, accountId, orderId)) ?? toOrderView(order, portRequests);
-    await deps.repository.completeIdempotencyKey(accountId, input.idempotencyKey, view);
-    return { replayed: false, view };
+    // The commit: from here on a retry with the key answers this order.
+    await deps.repository.putOrder(order);
+    accepted = { order, portRequests };
   } catch (error) {
-    // Until something is written, the key is free again; after, a retry with the key finishes this same order.
-    if (!written) await deps.repository.releaseIdempotencyKey(accountId, input.idempotencyKey);
+    // Until something is written, the key is free again; after, a retry with the key finishes this same order (at
+    // once: this call is over). A port request already written carries its mark and is started by the sweeper.
+    // Either write failing (DynamoDB still throttled) leaves the key in progress: it is taken over when stale.
+    const key = input.idempotencyKey;
+    await (written
+      ? deps.repository.interruptIdempotencyKey(accountId, key)
+      : deps.repository.releaseIdempotencyKey(accountId, key)
+    ).catch((keyError: unknown) =>
+      logger.warn('Idempotency-Key left in progress', { errorName: (keyError as Error | undefined)?.name }),
+    );
     throw error;
   }
+  await crashPoint(CrashPoints.OrderWritten);
+  await startAcceptedWorkflows(accepted.portRequests, deps);
+  return { replayed: false, view: await answerAccepted(deps, input, accepted.order, accepted.portRequests) };
 }

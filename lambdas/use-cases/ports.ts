@@ -27,7 +27,11 @@ export interface IdempotencyRecord {
   readonly key: string;
   readonly bodyHash: string;
   readonly orderId: string;
-  readonly status: 'IN_PROGRESS' | 'COMPLETED';
+  /**
+   * IN_PROGRESS while a call places the order; INTERRUPTED when that call answered an error after writing part of
+   * it (a retry with the key takes it over at once); COMPLETED once answered.
+   */
+  readonly status: 'IN_PROGRESS' | 'INTERRUPTED' | 'COMPLETED';
   readonly createdAt: string;
   /** The answer given the first time, replayed as it was. */
   readonly response?: unknown;
@@ -43,6 +47,14 @@ export interface InventoryNumber {
   readonly importedAt: string;
 }
 
+/** A port request whose execution is not known to have started (see `PortRequest.workflowStartPendingSince`). */
+export interface PendingWorkflowStart {
+  readonly accountId: string;
+  readonly portRequestId: string;
+  readonly route: 'API' | 'MANUAL';
+  readonly pendingSince: string;
+}
+
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor?: string;
@@ -56,6 +68,8 @@ export interface PortInRepository {
   claimIdempotencyKey(record: IdempotencyRecord): Promise<{ claimed: boolean; record: IdempotencyRecord }>;
   completeIdempotencyKey(accountId: string, key: string, response: unknown): Promise<void>;
   releaseIdempotencyKey(accountId: string, key: string): Promise<void>;
+  /** Marks an IN_PROGRESS key INTERRUPTED: its call answered an error after writing part of the order. */
+  interruptIdempotencyKey(accountId: string, key: string): Promise<void>;
   /** Idempotent: writing the same order twice keeps the first. */
   putOrder(order: PortOrder): Promise<void>;
   getOrder(accountId: string, orderId: string): Promise<PortOrder | undefined>;
@@ -94,6 +108,17 @@ export interface PortInRepository {
   listInventory(accountId: string): Promise<readonly InventoryNumber[]>;
   /** Keeps a dead letter (expires after a retention period). */
   putDeadLetter(deadLetter: DeadLetter): Promise<void>;
+  /** Port requests of every account whose execution is not known to have started since `pendingBefore`, oldest first. */
+  listPendingWorkflowStarts(options: {
+    pendingBefore: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<PendingWorkflowStart>>;
+  /**
+   * Forgets that the port request's execution was pending, once it is started (bumps `version`, as every write of
+   * the item does). Answers false when there was nothing to clear.
+   */
+  clearWorkflowStartPending(accountId: string, portRequestId: string): Promise<boolean>;
 }
 
 /** The snake_case body of Twilio's Port In create call, typed by us (twilio-node's camelCase types are wrong). */

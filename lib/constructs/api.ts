@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { retryAfterSeconds } from '../../lambdas/shared/retry-after';
 import type { TwilioSecrets } from './secrets';
 import { ServiceFunction } from './service-function';
 import type { PortWorkflow } from './workflow';
@@ -227,10 +228,15 @@ export class PortInApi extends Construct {
       );
 
     for (const [type, status] of GATEWAY_ERRORS) {
+      const retryAfter = retryAfterSeconds(status);
       this.restApi.addGatewayResponse(`Problem${type.responseType}`, {
         type,
         statusCode: String(status),
-        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        responseHeaders: {
+          'Content-Type': "'application/problem+json'",
+          // Throttling and 5xx say when to come back, as the handlers' own 503s do.
+          ...(retryAfter !== undefined ? { 'Retry-After': `'${retryAfter}'` } : {}),
+        },
         templates: { 'application/json': problemTemplate(status) },
       });
     }

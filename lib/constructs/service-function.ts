@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -46,6 +46,11 @@ export interface ServiceFunctionProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Concurrent instances kept for (and allowed to) the function.
+   * @default - none reserved: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -81,6 +86,9 @@ export class ServiceFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       logGroup,
       role,
       environment: {
@@ -108,8 +116,11 @@ export class ServiceFunction extends NodejsFunction {
    * @param access `readWrite` (default) or `read`
    */
   bindTable(table: dynamodb.Table, access: 'read' | 'readWrite' = 'readWrite'): this {
-    if (access === 'read') table.grants.readData(this);
-    else table.grants.readWriteData(this);
+    // The table's items only, not its indexes: the one index (WorkflowStartsPending) is the sweeper's, which
+    // grants its own Query on it.
+    const grants = dynamodb.TableGrants.fromTable(table, undefined, false);
+    if (access === 'read') grants.readData(this);
+    else grants.readWriteData(this);
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }

@@ -1,2 +1,7 @@
 export { type ApiGatewayOptions, type ApiRoute, type RunningApiGateway, startApiGateway } from './server';
-export { type CloudFormationTemplate, routesFromTemplate, type TemplateRoute } from './template-routes';
+export {
+  type CloudFormationTemplate,
+  gatewayResponseHeaders,
+  routesFromTemplate,
+  type TemplateRoute,
+} from './template-routes';

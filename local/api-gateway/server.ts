@@ -42,6 +42,11 @@ export interface ApiGatewayOptions {
   readonly accountId?: string;
   /** @default 'local' */
   readonly stage?: string;
+  /**
+   * Headers the gateway adds to its own refusals of a status (the template's gateway responses: see
+   * `gatewayResponseHeaders`). @default none
+   */
+  readonly gatewayResponseHeaders?: (status: number) => Readonly<Record<string, string>>;
   /** One line per request and every handler failure. @default console.log */
   readonly logger?: (line: string) => void;
 }
@@ -104,7 +109,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Runni
         error instanceof GatewayProblem ? error : new GatewayProblem(500, 'The gateway failed to handle the request.');
       if (!(error instanceof GatewayProblem)) logger(`gateway error ${ids.requestId}: ${describe(error)}`);
       status = problem.status;
-      send(res, problemAnswer(problem));
+      send(res, problemAnswer(problem, options.gatewayResponseHeaders?.(problem.status)));
     } finally {
       logger(`${method} ${rawPath} ${status} ${Math.round(performance.now() - started)}ms ${ids.requestId}`);
     }
@@ -252,9 +257,10 @@ async function invokeWithTimeout(invoke: () => Promise<unknown>, timeoutMs: numb
   }
 }
 
-function problemAnswer(problem: GatewayProblem): HttpAnswer {
+function problemAnswer(problem: GatewayProblem, extraHeaders: Readonly<Record<string, string>> = {}): HttpAnswer {
   const title = STATUS_CODES[problem.status] ?? 'Error';
   const headers: Record<string, string[]> = { 'Content-Type': ['application/problem+json'] };
+  for (const [name, value] of Object.entries(extraHeaders)) headers[name] = [value];
   if (problem.errorType) headers['x-amzn-ErrorType'] = [problem.errorType];
   const body = { type: 'about:blank', title, status: problem.status, detail: problem.detail };
   return { statusCode: problem.status, headers, body: Buffer.from(JSON.stringify(body), 'utf8') };

@@ -63,6 +63,37 @@ export function routesFromTemplate(template: CloudFormationTemplate): TemplateRo
   return routes.sort((a, b) => a.resourcePath.localeCompare(b.resourcePath) || a.method.localeCompare(b.method));
 }
 
+/**
+ * The static headers the template's gateway responses (AWS::ApiGateway::GatewayResponse) add, as a lookup by
+ * status: what the local gateway adds to its own refusals (e.g. `Retry-After` on 429 and 5xx). A status no gateway
+ * response names gets those of DEFAULT_4XX or DEFAULT_5XX, as in API Gateway (a failed Lambda's 502, say).
+ * Content-Type is left out (the local gateway always answers problem+json), and so are headers mapped from the
+ * request (`method.request.…`), which are not static.
+ */
+export function gatewayResponseHeaders(
+  template: CloudFormationTemplate,
+): (status: number) => Readonly<Record<string, string>> {
+  const byStatus = new Map<number, Record<string, string>>();
+  const byDefault = new Map<string, Record<string, string>>();
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::ApiGateway::GatewayResponse') continue;
+    const props = asRecord(resource.Properties);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(asRecord(props.ResponseParameters))) {
+      const name = key.startsWith('gatewayresponse.header.') ? key.slice('gatewayresponse.header.'.length) : '';
+      const literal = typeof value === 'string' ? /^'(.*)'$/.exec(value)?.[1] : undefined;
+      if (!name || literal === undefined || name.toLowerCase() === 'content-type') continue;
+      headers[name] = literal;
+    }
+    if (props.ResponseType === 'DEFAULT_4XX' || props.ResponseType === 'DEFAULT_5XX') {
+      byDefault.set(props.ResponseType, headers);
+    }
+    const status = Number(props.StatusCode);
+    if (Number.isInteger(status) && !byStatus.has(status)) byStatus.set(status, headers);
+  }
+  return (status) => byStatus.get(status) ?? byDefault.get(status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX') ?? {};
+}
+
 /** `{ Ref: Resource }` names a parent resource; `Fn::GetAtt [RestApi, RootResourceId]` is the API's root. */
 function resourceIdOf(value: unknown, owner: string): string | 'root' {
   const record = asRecord(value);

@@ -10,8 +10,23 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** The invoke being served: { id, requestId }. */
+/** The invoke being served: { id, requestId, crashPoints }. */
 let current;
+
+// Crash points (lambdas/shared/crash-points.ts, bundled into the function): the hook the bundle reads from this
+// global. At a point armed for the invoke being served (the invoke message lists them) the handler waits while
+// the parent decides: it SIGKILLs this process there (LambdaFaults.crashAt), or lets the handler go on.
+const CRASH_POINT_HOOK = Symbol.for('ringtonic.crashPointHook');
+/** The handler waiting at a crash point for the parent's answer: the resolve of its wait. */
+let waitingAtCrashPoint;
+globalThis[CRASH_POINT_HOOK] = (name) => {
+  const invoke = current;
+  if (!invoke?.crashPoints?.includes(name)) return undefined;
+  return new Promise((resolve) => {
+    waitingAtCrashPoint = { id: invoke.id, resolve };
+    send({ type: 'crash-point', id: invoke.id, point: name });
+  });
+};
 
 function send(message, then) {
   if (!process.connected) {
@@ -102,7 +117,7 @@ function contextFor(message) {
 }
 
 async function serve(handler, message) {
-  current = { id: message.id, requestId: message.requestId };
+  current = { id: message.id, requestId: message.requestId, crashPoints: message.crashPoints };
   const started = performance.now();
   const finish = (reply) => {
     if (current?.id !== message.id) return;
@@ -147,6 +162,11 @@ async function main() {
   }
   process.on('message', (message) => {
     if (message?.type === 'invoke') void serve(handler, message);
+    else if (message?.type === 'crash-point-passed' && waitingAtCrashPoint?.id === message.id) {
+      const { resolve } = waitingAtCrashPoint;
+      waitingAtCrashPoint = undefined;
+      resolve();
+    }
   });
   send({ type: 'ready', initMs: performance.now() - started });
 }

@@ -1,4 +1,11 @@
-import { type FunctionLogLine, INIT_TIMEOUT_MS, type InjectedFault, type InstanceState } from './instance';
+import type { CrashPointName } from '../../lambdas/shared/crash-points';
+import {
+  type ArmedCrashPoints,
+  type FunctionLogLine,
+  INIT_TIMEOUT_MS,
+  type InjectedFault,
+  type InstanceState,
+} from './instance';
 import { FunctionPool, type FunctionSpec, type FunctionStats, type InvokeRecord } from './pool';
 
 export { type BundledAssembly, bundleCacheKey, bundledAssembly, DEFAULT_BUNDLE_CACHE_DIR } from './bundles';
@@ -61,7 +68,13 @@ export interface LambdaFaults {
   timeOutNext(functionName: string, times: number): void;
   /** Errors thrown so far, by function logical id. */
   thrown(): Record<string, number>;
-  /** Instances crashed by crashNext so far, by function logical id. */
+  /**
+   * The next `times` invocations of the function that reach the crash point `point` (lambdas/shared/crash-points.ts)
+   * die there: the instance is SIGKILLed while the handler waits at the point, so nothing after it runs, and the
+   * invoke fails with Runtime.ExitError (API Gateway answers 502); the next event gets a cold start.
+   */
+  crashAt(functionName: string, point: CrashPointName, times: number): void;
+  /** Instances crashed by crashNext or at a crash point (crashAt) so far, by function logical id. */
   crashed(): Record<string, number>;
   /** Invocations hung by timeOutNext so far, by function logical id. */
   timedOut(): Record<string, number>;
@@ -199,6 +212,24 @@ export function startLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntime
     for (let i = 0; i < times; i += 1) list.push(kind);
     armed.set(name, list);
   };
+  // crashAt: by function, the crash points armed and how many more invocations die at each.
+  const armedPoints = new Map<string, Map<string, number>>();
+  const crashPointsFor = (functionName: string): ArmedCrashPoints | undefined => {
+    const points = armedPoints.get(functionName);
+    const names = [...(points ?? [])].filter(([, left]) => left > 0).map(([point]) => point);
+    if (!points || names.length === 0) return undefined;
+    return {
+      names,
+      reached(point) {
+        const left = points.get(point) ?? 0;
+        if (left <= 0) return false; // another invocation took the last one meanwhile
+        points.set(point, left - 1);
+        injected.crash[functionName] = (injected.crash[functionName] ?? 0) + 1;
+        log(`[lambda] ${label(functionName)}: dies at crash point ${point} (${left - 1} more armed)`);
+        return true;
+      },
+    };
+  };
   const instancesOf = (functionName?: string) =>
     (functionName === undefined ? [...pools.values()] : [pick(pools, functionName)]).flatMap((pool) =>
       pool.instances().filter((instance) => instance.alive),
@@ -208,6 +239,12 @@ export function startLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntime
     throwNext: arm('throw'),
     crashNext: arm('crash'),
     timeOutNext: arm('hang'),
+    crashAt(functionName, point, times) {
+      const { name } = pick(pools, functionName);
+      const points = armedPoints.get(name) ?? new Map<string, number>();
+      points.set(point, times);
+      armedPoints.set(name, points);
+    },
     thrown: () => ({ ...injected.throw }),
     crashed: () => ({ ...injected.crash }),
     timedOut: () => ({ ...injected.hang }),
@@ -252,7 +289,7 @@ export function startLambdaRuntime(options: LambdaRuntimeOptions): LambdaRuntime
         injected[fault][functionName] = (injected[fault][functionName] ?? 0) + 1;
         log(`[lambda] ${label(functionName)}: injected ${fault} (${list?.length ?? 0} more armed)`);
       }
-      return pool.invoke(event, fault);
+      return pool.invoke(event, fault, crashPointsFor(functionName));
     },
     faults,
     stats: () => Object.fromEntries([...pools].map(([name, pool]) => [name, pool.stats()])),

@@ -50,6 +50,16 @@ export class LambdaFunctionError extends Error {
 /** What the runtime asks of an instance besides running the handler (LambdaFaults). */
 export type InjectedFault = 'throw' | 'crash' | 'hang';
 
+/**
+ * The crash points (lambdas/shared/crash-points.ts) armed for one invoke (LambdaFaults.crashAt): the bootstrap
+ * asks when the handler reaches one of them, and the instance is SIGKILLed there when `reached` says so.
+ */
+export interface ArmedCrashPoints {
+  readonly names: readonly string[];
+  /** Whether the instance dies at `point` (and counts it); false lets the handler go on. */
+  readonly reached: (point: string) => boolean;
+}
+
 export type InstanceState = 'initializing' | 'idle' | 'busy' | 'dead';
 
 /** One line a function printed. */
@@ -71,12 +81,14 @@ type ChildMessage =
   | { type: 'ready'; initMs: number }
   | { type: 'init-error'; error: LambdaErrorResponse }
   | { type: 'result'; id: number; result: string; durationMs: number }
+  | { type: 'crash-point'; id: number; point: string }
   | { type: 'error'; id: number; error: LambdaErrorResponse; durationMs?: number; fatal?: boolean };
 
 interface Running {
   readonly id: number;
   readonly requestId: string;
   readonly timeoutSeconds: number;
+  readonly crashPoints: ArmedCrashPoints | undefined;
   readonly resolve: (value: InvokeResult) => void;
   readonly reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
@@ -238,14 +250,20 @@ export class LambdaInstance {
    * error, Runtime.ExitError when the process dies, Sandbox.Timedout when the timeout kills it).
    * @param event already JSON text, as Lambda's Invoke receives it
    */
-  async invoke(event: string, requestId: string, timeoutSeconds: number, fault?: InjectedFault): Promise<InvokeResult> {
+  async invoke(
+    event: string,
+    requestId: string,
+    timeoutSeconds: number,
+    fault?: InjectedFault,
+    crashPoints?: ArmedCrashPoints,
+  ): Promise<InvokeResult> {
     await this.readyPromise;
     if (this.state !== 'idle') throw new Error(`Instance ${this.pid} of ${this.spec.name} is ${this.state}`);
     this.state = 'busy';
     const id = this.nextId++;
     const deadlineMs = Date.now() + timeoutSeconds * 1000;
     return new Promise<InvokeResult>((resolve, reject) => {
-      const running: Running = { id, requestId, timeoutSeconds, resolve, reject };
+      const running: Running = { id, requestId, timeoutSeconds, crashPoints, resolve, reject };
       this.running = running;
       running.timer = setTimeout(() => {
         if (this.running?.id !== id) return;
@@ -267,6 +285,7 @@ export class LambdaInstance {
         deadlineMs,
         invokedFunctionArn: this.spec.invokedFunctionArn,
         ...(fault ? { fault } : {}),
+        ...(crashPoints?.names.length ? { crashPoints: crashPoints.names } : {}),
       };
       // A channel closed meanwhile means the process is going: its exit fails the invoke (Runtime.ExitError).
       this.child.send(message, (error) => {
@@ -278,6 +297,23 @@ export class LambdaInstance {
   private onReply(message: Extract<ChildMessage, { id: number }>): void {
     const running = this.running;
     if (!running || running.id !== message.id) return;
+    if (message.type === 'crash-point') {
+      // The handler waits at the point for the answer: killed there, nothing after it runs (Runtime.ExitError).
+      if (running.crashPoints?.reached(message.point)) {
+        this.events.onLog({
+          functionName: this.spec.name,
+          pid: this.pid,
+          stream: 'stdout',
+          line: `${new Date().toISOString()} ${running.requestId} killed at crash point ${message.point} (fault)`,
+        });
+        this.kill();
+      } else {
+        this.child.send({ type: 'crash-point-passed', id: message.id }, (error) => {
+          if (error) this.kill();
+        });
+      }
+      return;
+    }
     clearTimeout(running.timer);
     this.running = undefined;
     this.lastUsedAt = Date.now();

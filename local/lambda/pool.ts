@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ArmedCrashPoints,
   type FunctionLogLine,
   type InjectedFault,
   type InstanceSpec,
@@ -55,6 +56,7 @@ export interface InvokeRecord {
 interface Pending {
   readonly event: string;
   readonly fault: InjectedFault | undefined;
+  readonly crashPoints: ArmedCrashPoints | undefined;
   readonly enqueuedAt: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
@@ -103,12 +105,12 @@ export class FunctionPool {
     return this.spec.env;
   }
 
-  invoke(event: unknown, fault?: InjectedFault): Promise<unknown> {
+  invoke(event: unknown, fault?: InjectedFault, crashPoints?: ArmedCrashPoints): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error(`${this.spec.name}: the local Lambda runtime is stopped`));
     // Lambda passes JSON, not object references.
     const text = JSON.stringify(event ?? null);
     return new Promise((resolve, reject) => {
-      this.queue.push({ event: text, fault, enqueuedAt: Date.now(), resolve, reject });
+      this.queue.push({ event: text, fault, crashPoints, enqueuedAt: Date.now(), resolve, reject });
       this.pump();
       this.counters.peakQueued = Math.max(this.counters.peakQueued, this.queue.length);
     });
@@ -158,7 +160,13 @@ export class FunctionPool {
     let result: InvokeResult | undefined;
     let failure: Error | undefined;
     try {
-      result = await instance.invoke(pending.event, requestId, this.spec.timeoutSeconds, pending.fault);
+      result = await instance.invoke(
+        pending.event,
+        requestId,
+        this.spec.timeoutSeconds,
+        pending.fault,
+        pending.crashPoints,
+      );
     } catch (error) {
       failure = error as Error;
     }

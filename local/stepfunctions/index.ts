@@ -1,8 +1,12 @@
 // aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
 import '../polyfills';
+
+export type { StepFunctionsFaults, ThrottleLimit } from './faults';
+
 import { stepFunctionsOperations } from './api';
 import { prepareDefinition } from './definition';
 import { InMemoryExecutionStore } from './executions';
+import { OperationFaults, type StepFunctionsFaults } from './faults';
 import { buildLocalStateMachine, ExecutionRunner, type LocalStateMachine } from './runner';
 import { startJsonProtocolServer } from './server';
 import { TaskTokenRegistry } from './tokens';
@@ -37,6 +41,8 @@ export interface LocalStepFunctions {
   readonly url: string;
   /** The ARN of a served state machine, by name. */
   stateMachineArn(name: string): string;
+  /** Faults of the API (StartExecution throttled, say). */
+  readonly faults: StepFunctionsFaults;
   /** Aborts the running executions and closes the server. */
   close(): Promise<void>;
 }
@@ -65,11 +71,12 @@ export async function startStepFunctions(options: StepFunctionsOptions): Promise
     region,
     log,
   });
+  const faults = new OperationFaults(log);
   const server = await startJsonProtocolServer({
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     targetPrefix: 'AWSStepFunctions',
-    operations: stepFunctionsOperations({ machines, store, runner, tokens, region, accountId }),
+    operations: faults.wrap(stepFunctionsOperations({ machines, store, runner, tokens, region, accountId })),
     log,
   });
 
@@ -81,6 +88,7 @@ export async function startStepFunctions(options: StepFunctionsOptions): Promise
       if (!machines.has(arn)) throw new Error(`No state machine named ${name}`);
       return arn;
     },
+    faults,
     close: () => {
       closing ??= (async () => {
         await runner.stopAll('The local Step Functions endpoint closed');

@@ -219,12 +219,20 @@ describe('delayed ports', () => {
 });
 
 describe('every alarm', () => {
-  it('is one of the five above', () => {
+  it('is one of the five above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
     expect(
       resourcesOf(template, 'AWS::CloudWatch::Alarm')
         .map(([, r]) => r.Properties.MetricName)
         .sort(),
-    ).toEqual(['DeadLetters', 'ExecutionsFailed', 'ExecutionsTimedOut', 'PortsDelayed', 'PortsPastMaxAge']);
+    ).toEqual([
+      'DeadLetters',
+      'Errors',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'PortsDelayed',
+      'PortsPastMaxAge',
+      'WorkflowStartsFailed',
+    ]);
   });
 });
 

@@ -45,6 +45,8 @@ describe('data', () => {
         AttributeDefinitions: [
           { AttributeName: 'PK', AttributeType: 'S' },
           { AttributeName: 'SK', AttributeType: 'S' },
+          { AttributeName: 'workflowStartQueue', AttributeType: 'S' },
+          { AttributeName: 'workflowStartPendingSince', AttributeType: 'S' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -52,6 +54,21 @@ describe('data', () => {
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         DeletionProtectionEnabled: true,
       },
+    });
+  });
+
+  it('has one index: the sparse list of port requests whose execution is not known to have started', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'WorkflowStartsPending',
+          KeySchema: [
+            { AttributeName: 'workflowStartQueue', KeyType: 'HASH' },
+            { AttributeName: 'workflowStartPendingSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['accountId', 'portRequestId', 'route'] },
+        },
+      ],
     });
   });
 });
@@ -99,6 +116,16 @@ describe('functions', () => {
       entry: 'lambdas/handlers/workflow/mark-failed.ts',
       env: ['TABLE_NAME', 'DELAY_ALERT_AFTER_SECONDS'],
     },
+    StartPendingWorkflowsFunction: {
+      entry: 'lambdas/handlers/scheduled/start-pending-workflows.ts',
+      env: [
+        'TABLE_NAME',
+        'STATE_MACHINE_ARN',
+        'POLL_INTERVAL_SECONDS',
+        'REMINDER_INTERVAL_SECONDS',
+        'WORKFLOW_START_GRACE_SECONDS',
+      ],
+    },
   };
 
   function functionsById(): Map<string, lambda.Function> {
@@ -106,6 +133,7 @@ describe('functions', () => {
       ...Object.values(stack.workflow.functions),
       stack.api.productApiFunction,
       stack.api.twilioWebhookFunction,
+      stack.workflowStartSweeper.function,
     ];
     return new Map(all.map((fn) => [fn.node.id, fn]));
   }
@@ -336,12 +364,19 @@ describe('api', () => {
     });
   });
 
-  it('answers API Gateway’s own 4xx and 5xx as application/problem+json with a matching status', () => {
+  it('answers API Gateway’s own 4xx and 5xx as application/problem+json with a matching status, 429 and 5xx with Retry-After', () => {
     const responses = ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties);
     const types = responses.map((r) => r.ResponseType);
     expect(types).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'ACCESS_DENIED', 'INVALID_SIGNATURE']));
     for (const r of responses) {
-      expect(r.ResponseParameters).toEqual({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" });
+      const retryable = Number(r.StatusCode) === 429 || Number(r.StatusCode) >= 500;
+      expect({ type: r.ResponseType, headers: r.ResponseParameters }).toEqual({
+        type: r.ResponseType,
+        headers: {
+          'gatewayresponse.header.Content-Type': "'application/problem+json'",
+          ...(retryable ? { 'gatewayresponse.header.Retry-After': expect.stringMatching(/^'[1-9]\d*'$/) } : {}),
+        },
+      });
       const body = JSON.parse(
         String((r.ResponseTemplates as Record<string, string>)['application/json']).replace(
           '$context.error.messageString',

@@ -21,11 +21,12 @@ describe('the synthesized port-in template', () => {
     expect(types).toContain('AWS::StepFunctions::StateMachine');
   });
 
-  it('lists the eight service functions with their entries and unresolved environments', () => {
+  it('lists the nine service functions with their entries and unresolved environments', () => {
     const functions = lambdaFunctions(template);
     expect(functions.map((f) => f.entry).sort()).toEqual([
       'lambdas/handlers/api/product-api.ts',
       'lambdas/handlers/api/twilio-webhook.ts',
+      'lambdas/handlers/scheduled/start-pending-workflows.ts',
       'lambdas/handlers/workflow/deliver-emails.ts',
       'lambdas/handlers/workflow/import-numbers.ts',
       'lambdas/handlers/workflow/mark-failed.ts',
@@ -43,7 +44,7 @@ describe('the synthesized port-in template', () => {
     );
   });
 
-  it('gives the CreateTable input for the table, without TTL, PITR, SSE or streams', () => {
+  it('gives the CreateTable input for the table, with its index, without TTL, PITR, SSE or streams', () => {
     const [table, ...others] = dynamoTables(template);
     expect(others).toHaveLength(0);
     expect(table?.createTableInput).toEqual({
@@ -55,8 +56,20 @@ describe('the synthesized port-in template', () => {
       AttributeDefinitions: [
         { AttributeName: 'PK', AttributeType: 'S' },
         { AttributeName: 'SK', AttributeType: 'S' },
+        { AttributeName: 'workflowStartQueue', AttributeType: 'S' },
+        { AttributeName: 'workflowStartPendingSince', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'WorkflowStartsPending',
+          KeySchema: [
+            { AttributeName: 'workflowStartQueue', KeyType: 'HASH' },
+            { AttributeName: 'workflowStartPendingSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['accountId', 'portRequestId', 'route'] },
+        },
+      ],
     });
   });
 

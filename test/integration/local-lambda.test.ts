@@ -233,6 +233,34 @@ describe('the local Lambda runtime, on a probe function', () => {
     expect(runtime.instances('ProbeA').map((i) => i.pid)).not.toContain(warm.pid);
   });
 
+  it('kills an instance at an armed crash point (crashAt): nothing after it runs, Runtime.ExitError, a cold start', async () => {
+    const warm = await invoke('ProbeA', { action: 'crash-point', point: 'order-written', tag: 'unarmed' });
+    const crashedBefore = runtime.faults.crashed().ProbeA ?? 0;
+    runtime.faults.crashAt('ProbeA', 'order-written', 1);
+    // Another point, or no point at all, goes on.
+    expect((await invoke('ProbeA', { action: 'crash-point', point: 'elsewhere', tag: 'other' })).pid).toBe(warm.pid);
+    expect((await invoke('ProbeA', {})).pid).toBe(warm.pid);
+
+    const failure = await failureOf(invoke('ProbeA', { action: 'crash-point', point: 'order-written', tag: 'dies' }));
+    expect(failure.name).toBe('Runtime.ExitError');
+    expect(failure.message).toMatch(/Runtime exited with error: signal: killed$/);
+    expect(runtime.faults.crashed().ProbeA).toBe(crashedBefore + 1);
+    expect(runtime.instances('ProbeA').map((i) => i.pid)).not.toContain(warm.pid);
+
+    // Armed once: the next invocation passes the point, on a new instance.
+    const next = await invoke('ProbeA', { action: 'crash-point', point: 'order-written', tag: 'passes' });
+    expect(next.pid).not.toBe(warm.pid);
+    const past = lines.filter((line) => line.functionName === 'ProbeA' && line.line.startsWith('probe past'));
+    expect(past.map((line) => line.line)).toEqual(
+      expect.arrayContaining([
+        'probe past order-written unarmed',
+        'probe past elsewhere other',
+        'probe past order-written passes',
+      ]),
+    );
+    expect(past.map((line) => line.line)).not.toContain('probe past order-written dies');
+  });
+
   it('fails the event of an uncaught exception with that error, and replaces the instance', async () => {
     const warm = await invoke('ProbeA', {});
     const failure = await failureOf(invoke('ProbeA', { action: 'throw-outside-the-handler' }));

@@ -13,6 +13,14 @@ export class CheckedApiClient extends SignedApiClient {
   ): Promise<ApiAnswer<T>> {
     const answer = await super.request<T>(method, path, options);
     expectMatchesOpenApi(method, path, answer.status, answer.body, answer.headers.get('content-type') ?? undefined);
+    // Every 429 and 5xx, from a handler or from the gateway, says when to retry.
+    if (answer.status === 429 || answer.status >= 500) {
+      const route = `${method} ${path} ${answer.status}`;
+      expect({ route, retryAfter: answer.headers.get('retry-after') }).toEqual({
+        route,
+        retryAfter: expect.stringMatching(/^[1-9]\d*$/),
+      });
+    }
     return answer;
   }
 }

@@ -11,11 +11,13 @@ import type { PortRequest } from '../../domain/port-request';
 import { TERMINAL_STATUSES } from '../../domain/port-status';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
+import { WORKFLOW_START_QUEUE, WorkflowStartsPendingIndex } from '../../shared/table-layout';
 import type {
   DeadLetter,
   IdempotencyRecord,
   InventoryNumber,
   Page,
+  PendingWorkflowStart,
   PortInRepository,
   PortOrder,
   TwilioConnection,
@@ -32,8 +34,35 @@ type Item = Record<string, unknown>;
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
-  const { PK: _pk, SK: _sk, entity: _e, expiresAt: _x, ...rest } = item;
+  const { PK: _pk, SK: _sk, entity: _e, expiresAt: _x, [WorkflowStartsPendingIndex.partitionKey]: _q, ...rest } = item;
   return rest as T;
+}
+
+// The index's sort key is the port request's own field, written and read back with the item.
+const _sortKeyIsAPortRequestField: keyof PortRequest = WorkflowStartsPendingIndex.sortKey;
+
+/** A port request as stored: its keys, and in the pending-starts index while `workflowStartPendingSince` is set. */
+function portRequestItem(portRequest: PortRequest): Item {
+  return {
+    PK: accountKey(portRequest.accountId),
+    SK: `PORT_REQUEST#${portRequest.portRequestId}`,
+    entity: 'PortRequest',
+    ...portRequest,
+    ...(portRequest.workflowStartPendingSince
+      ? { [WorkflowStartsPendingIndex.partitionKey]: WORKFLOW_START_QUEUE }
+      : {}),
+  };
+}
+
+/** The sweeper's cursor over the pending-starts index: the last key read, opaque to it. */
+function encodeIndexCursor(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeIndexCursor(cursor: string | undefined): Item | undefined {
+  if (!cursor) return undefined;
+  const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Item;
+  return key && typeof key === 'object' ? key : undefined;
 }
 
 function encodeCursor(key: Item | undefined): string | undefined {
@@ -138,6 +167,24 @@ export class DynamoPortInRepository implements PortInRepository {
     );
   }
 
+  async interruptIdempotencyKey(accountId: string, key: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
+          UpdateExpression: 'SET #status = :interrupted',
+          ConditionExpression: 'attribute_exists(PK) AND #status = :inProgress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':interrupted': 'INTERRUPTED', ':inProgress': 'IN_PROGRESS' },
+        }),
+      );
+    } catch (error) {
+      // Gone, or completed meanwhile: nothing to mark.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async putOrder(order: PortOrder): Promise<void> {
     await this.putIfAbsent({
       PK: accountKey(order.accountId),
@@ -152,12 +199,7 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async putPortRequest(portRequest: PortRequest): Promise<void> {
-    await this.putIfAbsent({
-      PK: accountKey(portRequest.accountId),
-      SK: `PORT_REQUEST#${portRequest.portRequestId}`,
-      entity: 'PortRequest',
-      ...portRequest,
-    });
+    await this.putIfAbsent(portRequestItem(portRequest));
   }
 
   async getPortRequest(accountId: string, portRequestId: string): Promise<PortRequest | undefined> {
@@ -179,7 +221,7 @@ export class DynamoPortInRepository implements PortInRepository {
         await this.db.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}`, entity: 'PortRequest', ...next },
+            Item: portRequestItem(next),
             ConditionExpression: 'version = :version',
             ExpressionAttributeValues: { ':version': current.version },
           }),
@@ -380,6 +422,61 @@ export class DynamoPortInRepository implements PortInRepository {
         },
       }),
     );
+  }
+
+  async listPendingWorkflowStarts(options: {
+    pendingBefore: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<PendingWorkflowStart>> {
+    const { indexName, partitionKey, sortKey } = WorkflowStartsPendingIndex;
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#queue = :queue AND #since <= :before',
+        ExpressionAttributeNames: { '#queue': partitionKey, '#since': sortKey },
+        ExpressionAttributeValues: { ':queue': WORKFLOW_START_QUEUE, ':before': options.pendingBefore },
+        ScanIndexForward: true,
+        Limit: options.limit,
+        ExclusiveStartKey: decodeIndexCursor(options.cursor),
+      }),
+    );
+    const items = (page.Items ?? []).map(
+      (item): PendingWorkflowStart => ({
+        accountId: String(item.accountId),
+        portRequestId: String(item.portRequestId),
+        route: item.route === 'MANUAL' ? 'MANUAL' : 'API',
+        pendingSince: String(item[sortKey]),
+      }),
+    );
+    const nextCursor = encodeIndexCursor(page.LastEvaluatedKey);
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async clearWorkflowStartPending(accountId: string, portRequestId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
+          // The version moves too: a read-modify-write that read the mark must not write it back.
+          UpdateExpression: 'REMOVE #since, #queue SET #version = #version + :one, #updatedAt = :now',
+          ConditionExpression: 'attribute_exists(#since)',
+          ExpressionAttributeNames: {
+            '#since': WorkflowStartsPendingIndex.sortKey,
+            '#queue': WorkflowStartsPendingIndex.partitionKey,
+            '#version': 'version',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Every item of the account whose sort key starts with `prefix`, all pages. */

@@ -3,6 +3,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { type FieldError, HttpProblem } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { retryAfterSeconds } from '../../shared/retry-after';
+import { isTransientError } from '../../shared/transient-errors';
 import '../../shared/zod-locale';
 
 /** Bodies above this are refused with 413 before parsing (documents carry at most 5 MB of base64). */
@@ -19,15 +21,20 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
 };
 
+/** A problem+json answer; a 429 or 5xx also says when to retry (`Retry-After`), as every such answer does. */
 export function problem(
   status: number,
   title: string,
   detail: string,
   errors?: readonly FieldError[],
 ): APIGatewayProxyResult {
+  const retryAfter = retryAfterSeconds(status);
   return {
     statusCode: status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+    },
     body: JSON.stringify({
       type: `https://ringtonic.example/problems/${status}`,
       title: title || TITLES[status] || 'Error',
@@ -38,7 +45,10 @@ export function problem(
   };
 }
 
-/** middy error handler: HttpProblem becomes problem+json; anything else a 5xx that shows no internals. */
+/**
+ * middy error handler: HttpProblem becomes problem+json; anything else a 5xx that shows no internals: 503 when a
+ * dependency was busy or did not answer (throttling, timeouts, AWS 5xx), 500 otherwise, each with `Retry-After`.
+ */
 export function problemJsonErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
@@ -60,7 +70,7 @@ export function problemJsonErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGate
         request.response = problem(502, 'Bad Gateway', 'Twilio refused the request.');
         return;
       }
-      const transient = name === 'TwilioTransientError' || name === 'ThrottlingException' || name === 'TimeoutError';
+      const transient = isTransientError(error);
       logger.error('request failed', { errorName: name, errorMessage: (error as Error | undefined)?.message });
       request.response = transient
         ? problem(503, 'Service Unavailable', 'A service we depend on did not answer; please retry.')

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { retryAfterSeconds } from '../../shared/retry-after';
 import { RESPONSE_COMPONENTS } from './response-schemas';
 import {
   accountIdSchema,
@@ -295,7 +296,8 @@ function problemsOf(route: RouteDoc): Record<number, string> {
   add(429, 'Too many requests (API Gateway throttling).');
   add(500, 'Something went wrong on our side; it has been logged.');
   if (route.twilio) add(502, 'Twilio refused the request.');
-  add(503, 'A service we depend on did not answer; retry.');
+  add(502, 'The function behind the route failed (from API Gateway).');
+  add(503, 'A service we depend on was busy or did not answer (nothing was accepted); retry.');
   add(504, 'The service did not answer in time (from API Gateway).');
   for (const [status, description] of Object.entries(route.problems ?? {})) add(Number(status), description);
   return Object.fromEntries(Object.entries(problems).map(([status, list]) => [status, list.join(' ')]));
@@ -401,7 +403,12 @@ function operationOf(route: RouteDoc): JsonObject {
     };
   }
   for (const [status, description] of Object.entries(problemsOf(route))) {
-    responses[status] = { description, content: { 'application/problem+json': { schema: ref('Problem') } } };
+    const retryable = retryAfterSeconds(Number(status)) !== undefined;
+    responses[status] = {
+      description,
+      ...(retryable ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
+      content: { 'application/problem+json': { schema: ref('Problem') } },
+    };
   }
   return {
     operationId: route.operationId,
@@ -441,6 +448,14 @@ function build(serverUrl: string | undefined): JsonObject {
     components: {
       schemas: { ...requests, ...responses },
       parameters: PARAMETERS,
+      headers: {
+        RetryAfter: {
+          description:
+            'Seconds to wait before sending the request again (with the same Idempotency-Key, where the route takes one). Every 429 and 5xx carries it.',
+          required: true,
+          schema: { type: 'integer', minimum: 1 },
+        },
+      },
       securitySchemes: {
         sigv4: {
           type: 'apiKey',

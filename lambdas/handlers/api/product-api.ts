@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
+import { metrics } from '../../adapters/observability/metrics';
 import { observability, pathPortRequestId } from '../../adapters/observability/middleware';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
@@ -61,6 +62,7 @@ const deps = {
   }),
   workflow: new StepFunctionsWorkflowClient(config.STATE_MACHINE_ARN),
   clock: { now: () => new Date() },
+  metrics,
   publicBaseUrl: config.PUBLIC_BASE_URL,
   callRouterUrl: config.CALL_ROUTER_URL,
   cadence: {

@@ -21,6 +21,13 @@ export const handler = async (event, context) => {
       error.name = event.name;
       throw error;
     }
+    case 'crash-point': {
+      // As lambdas/shared/crash-points.ts does it (the bundle reads the hook the bootstrap installs).
+      const wait = globalThis[Symbol.for('ringtonic.crashPointHook')]?.(event.point);
+      if (wait) await wait;
+      console.log(`probe past ${event.point} ${event.tag}`);
+      break;
+    }
     case 'throw-outside-the-handler':
       setTimeout(() => {
         throw new TypeError('thrown from a timer');
