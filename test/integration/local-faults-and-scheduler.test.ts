@@ -16,18 +16,13 @@ import { createOrUpgradeTable } from '../../local/dynamodb/tables';
 import { rateMs, schedulesFromTemplate, startScheduler } from '../../local/scheduler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack';
 import { type LocalStepFunctions, startStepFunctions } from '../../local/stepfunctions';
+import { serviceTableInput, startDynalite } from '../support/dynalite';
 
 // The local stack's faults of DynamoDB and Step Functions, its table upgrade, and its scheduler, through the real
 // AWS SDK (issue 10, item 2).
 
 /** Clients with no retries of their own: each call meets the fault once. */
 const noRetries = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 };
-
-async function startDynalite(): Promise<{ server: Server; url: string }> {
-  const server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0 }) as Server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
@@ -42,20 +37,7 @@ describe('DynamoDB faults (in front of dynalite)', () => {
     server = dynalite.server;
     faults = installDynamoDbFaults(server);
     client = new DynamoDBClient({ ...noRetries, endpoint: dynalite.url });
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'Faults',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'PK', AttributeType: 'S' },
-          { AttributeName: 'SK', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'PK', KeyType: 'HASH' },
-          { AttributeName: 'SK', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await client.send(new CreateTableCommand(serviceTableInput('Faults')));
   });
 
   afterAll(async () => {

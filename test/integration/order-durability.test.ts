@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoPortInRepository } from '../../lambdas/adapters/dynamodb/port-in-repository';
@@ -11,6 +9,7 @@ import { type CreatePortOrderDeps, createPortOrder } from '../../lambdas/use-cas
 import type { Metrics, PortInRepository, WorkflowClient } from '../../lambdas/use-cases/ports';
 import { startPendingWorkflows } from '../../lambdas/use-cases/start-pending-workflows';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack';
+import { serviceTableInput, startDynalite } from '../support/dynalite';
 import { attestations, losingCarrier } from '../support/fixtures';
 
 // An accepted order is never lost between the API and the workflow (issue 10, item 2): createPortOrder and the
@@ -63,46 +62,15 @@ let numberSeq = 0;
 const nextNumber = () => `+1415555${String(1000 + numberSeq++).padStart(4, '0')}`;
 
 describe('accepted orders on the real repository (dynalite)', () => {
-  let server: Server;
+  let dynalite: Awaited<ReturnType<typeof startDynalite>>;
   let client: DynamoDBClient;
   let db: DynamoDBDocumentClient;
   let repository: DynamoPortInRepository;
 
   beforeAll(async () => {
-    server = require('dynalite')({ createTableMs: 0 }) as Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const { indexName, partitionKey, sortKey, projectedAttributes } = WorkflowStartsPendingIndex;
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'PK', AttributeType: 'S' },
-          { AttributeName: 'SK', AttributeType: 'S' },
-          { AttributeName: partitionKey, AttributeType: 'S' },
-          { AttributeName: sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'PK', KeyType: 'HASH' },
-          { AttributeName: 'SK', KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: indexName,
-            KeySchema: [
-              { AttributeName: partitionKey, KeyType: 'HASH' },
-              { AttributeName: sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projectedAttributes] },
-          },
-        ],
-      }),
-    );
+    dynalite = await startDynalite();
+    client = new DynamoDBClient({ endpoint: dynalite.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    await client.send(new CreateTableCommand(serviceTableInput(TABLE, { withStartsPendingIndex: true })));
     db = DynamoDBDocumentClient.from(client);
     repository = new DynamoPortInRepository(TABLE, client);
   });
@@ -110,7 +78,7 @@ describe('accepted orders on the real repository (dynalite)', () => {
   afterAll(async () => {
     installCrashPointHook(undefined);
     client?.destroy();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await dynalite?.close();
   });
 
   /** Everything stored for the account, by sort key. */

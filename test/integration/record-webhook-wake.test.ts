@@ -1,11 +1,10 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoPortInRepository } from '../../lambdas/adapters/dynamodb/port-in-repository';
 import { type PortRequest, withWebhookWake } from '../../lambdas/domain/port-request';
 import type { PortRequestStatus } from '../../lambdas/domain/port-status';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/stack';
+import { serviceTableInput, startDynalite } from '../support/dynalite';
 
 const TABLE = 'RecordWebhookWakeTest';
 const ACCOUNT = 'acct_wake';
@@ -33,38 +32,20 @@ function portRequest(id: string, fields: Partial<PortRequest> = {}): PortRequest
 const comparable = ({ updatedAt: _u, version: _v, ...rest }: PortRequest) => rest;
 
 describe('DynamoPortInRepository.recordWebhookWake (dynalite, real SDK): one atomic write, as withWebhookWake', () => {
-  let server: Server;
+  let dynalite: Awaited<ReturnType<typeof startDynalite>>;
   let client: DynamoDBClient;
   let repository: DynamoPortInRepository;
 
   beforeAll(async () => {
-    server = require('dynalite')({ createTableMs: 0 }) as Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'PK', AttributeType: 'S' },
-          { AttributeName: 'SK', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'PK', KeyType: 'HASH' },
-          { AttributeName: 'SK', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    dynalite = await startDynalite();
+    client = new DynamoDBClient({ endpoint: dynalite.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    await client.send(new CreateTableCommand(serviceTableInput(TABLE)));
     repository = new DynamoPortInRepository(TABLE, client);
   });
 
   afterAll(async () => {
     client?.destroy();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await dynalite?.close();
   });
 
   const cases: Array<[string, Partial<PortRequest>]> = [
