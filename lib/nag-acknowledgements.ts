@@ -32,6 +32,7 @@ export function acknowledgeNagFindings(stack: PortInStack): void {
     stack.api.productApiFunction,
     stack.api.twilioWebhookFunction,
     stack.workflowStartSweeper.function,
+    stack.emailConfirmations.function,
   ];
   const secretReaders = [
     stack.workflow.functions.submitPortIn,

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { type PortInConfig, portInConfigFromContext } from './config';
 import { PortInApi } from './constructs/api';
 import { PortInData } from './constructs/data';
+import { EmailSendConfirmations } from './constructs/email-confirmations';
 import { PortInNotifications } from './constructs/notifications';
 import { PortInOperations } from './constructs/operations';
 import { TwilioSecrets } from './constructs/secrets';
@@ -35,6 +36,7 @@ export class PortInStack extends Stack {
   readonly workflow: PortWorkflow;
   readonly api: PortInApi;
   readonly workflowStartSweeper: WorkflowStartSweeper;
+  readonly emailConfirmations: EmailSendConfirmations;
   readonly operations: PortInOperations;
 
   constructor(scope: Construct, id: string, props: PortInStackProps = {}) {
@@ -72,6 +74,11 @@ export class PortInStack extends Stack {
       workflow: this.workflow,
       pollInterval,
       reminderInterval: Duration.seconds(config.reminderIntervalSeconds),
+    });
+    this.emailConfirmations = new EmailSendConfirmations(this, 'EmailConfirmations', {
+      table: this.data.table,
+      notifications: this.notifications,
+      senders: [this.workflow.functions.deliverEmails],
     });
 
     this.operations = new PortInOperations(this, 'Operations', {

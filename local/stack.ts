@@ -9,6 +9,7 @@ import { resolveIntrinsics } from './cloudformation/resolve';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
 import { type DynamoDbFaults, installDynamoDbFaults } from './dynamodb/faults';
 import { createOrUpgradeTable } from './dynamodb/tables';
+import { eventRulesFromTemplate, type LocalEventBus, startEventBus } from './eventbridge';
 import {
   bundledAssembly,
   DEFAULT_LAMBDA_CONCURRENCY,
@@ -22,7 +23,7 @@ import {
 import { resumeOpenPorts } from './resume';
 import { type LocalScheduler, schedulesFromTemplate, startScheduler } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
-import { startSes } from './ses';
+import { configurationSetsFromTemplate, startSes } from './ses';
 import { type StepFunctionsFaults, startStepFunctions } from './stepfunctions';
 import { startTwilioSimulator } from './twilio-simulator';
 
@@ -122,6 +123,8 @@ export interface LocalStack {
   readonly stepFunctionsFaults: StepFunctionsFaults;
   /** The template's schedules, running (scaled by `scheduleIntervalScale`). */
   readonly scheduler: LocalScheduler;
+  /** EventBridge's default bus with the template's event rules (SES's Send events, say). */
+  readonly eventBus: Pick<LocalEventBus, 'stats'>;
   /** The Lambda runtime: its counters, instances, the functions' environments and output. */
   readonly lambdas: LocalLambdas;
   /** Invocations, cold starts, instances, queue and failures by function logical id (`lambdas.stats()`). */
@@ -221,16 +224,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await closeServer(dynalite);
     });
 
-    // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON) behind a faulting proxy.
-    const ses = await startSes({
-      host,
-      port: options.sesPort ?? 8005,
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      log: (line) => log(`[ses] ${line}`),
-    });
-    const sesUrl = ses.url;
-    stops.push(() => ses.close());
-
     const secrets = await startSecretsManager({
       port: options.secretsManagerPort ?? 0,
       host,
@@ -289,6 +282,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const pseudo = { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, partition: 'aws' };
 
+    const invoke = async (logicalId: string, event: unknown): Promise<unknown> =>
+      (await lambdaRuntime).invoke(logicalId, event);
+
+    // EventBridge's default bus: the template's event rules (SES's Send events to ConfirmEmailSentFunction), their
+    // targets invoked as Lambda's asynchronous invoke would, retries on the retry clock.
+    const eventBus = startEventBus({
+      rules: eventRulesFromTemplate(template, resolver, pseudo),
+      invoke: (logicalId, event) => invoke(logicalId, event),
+      ...(options.retryIntervalScale !== undefined ? { retryDelayScale: options.retryIntervalScale } : {}),
+      log: (line) => log(`[events] ${line}`),
+    });
+    stops.push(() => eventBus.close());
+
+    // SES v2: aws-ses-v2-local (its page lists the emails; GET /store answers them as JSON) behind a proxy that
+    // faults on demand and publishes the configuration set's events as the template configures them.
+    const ses = await startSes({
+      host,
+      port: options.sesPort ?? 8005,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      eventPublishing: {
+        configurationSets: configurationSetsFromTemplate(template, resolver, pseudo),
+        publish: (event) => eventBus.putEvent(event),
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+      },
+      log: (line) => log(`[ses] ${line}`),
+    });
+    const sesUrl = ses.url;
+    stops.push(() => ses.close());
+
     const dynamo = new DynamoDBClient({
       endpoint: dynamoDbUrl,
       region: LOCAL_REGION,
@@ -307,8 +330,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const functions = lambdaFunctions(template);
     const scheduleScale = options.scheduleIntervalScale ?? 1;
-    const invoke = async (logicalId: string, event: unknown): Promise<unknown> =>
-      (await lambdaRuntime).invoke(logicalId, event);
 
     const stepFunctions = await startStepFunctions({
       port: options.stepFunctionsPort ?? 0,
@@ -376,9 +397,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         environment[key] = templateSettings[key] ?? String(value);
       }
       // Retries run retryIntervalScale times faster; so does the time after which a delay counts PortsDelayed.
-      if (options.retryIntervalScale !== undefined && environment.DELAY_ALERT_AFTER_SECONDS) {
-        const scaled = Number(environment.DELAY_ALERT_AFTER_SECONDS) * options.retryIntervalScale;
-        environment.DELAY_ALERT_AFTER_SECONDS = String(Math.max(1, Math.round(scaled)));
+      // So does the window in which DeliverEmails waits for SES to confirm an email (Lambda's retries of the
+      // confirmation, run on the same clock, fall within it).
+      for (const key of ['DELAY_ALERT_AFTER_SECONDS', 'EMAIL_CONFIRMATION_WINDOW_SECONDS']) {
+        if (options.retryIntervalScale === undefined || !environment[key]) continue;
+        const scaled = Number(environment[key]) * options.retryIntervalScale;
+        environment[key] = String(Math.max(1, Math.round(scaled)));
       }
       // The sweeper's grace runs on the schedules' clock.
       if (scheduleScale !== 1 && environment.WORKFLOW_START_GRACE_SECONDS) {
@@ -452,6 +476,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbFaults,
       stepFunctionsFaults: stepFunctions.faults,
       scheduler,
+      eventBus,
       stop,
     };
   } catch (error) {

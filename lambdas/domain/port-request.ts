@@ -59,6 +59,12 @@ export interface OutboxEmail {
   readonly deadLetteredAt?: string;
   /** Why it was dead-lettered, e.g. the SES error name. */
   readonly deadLetterReason?: string;
+  /**
+   * When a DeliverEmails invocation claimed it to hand it to SES. While set (and not `sentAt`), whether SES took it
+   * is in doubt: the invocation may have died in between. SES's Send event settles it (ConfirmEmailSent marks it
+   * sent); without one within the confirmation window it was never taken, and it is sent again.
+   */
+  readonly sendingSince?: string;
 }
 
 /** A port request: one losing-carrier account, at most 1,000 numbers, one Step Functions execution. */
@@ -187,6 +193,33 @@ export function withoutDelay(pr: PortRequest): PortRequest {
 export function withEmail(pr: PortRequest, template: EmailTemplateName, at: string): PortRequest {
   const id = `${template}#${pr.outbox.length + 1}`;
   return { ...pr, outbox: [...pr.outbox, { id, template, createdAt: at }] };
+}
+
+/**
+ * The outbox entry's id as an SES message tag value carries it (tag values take only A-Za-z0-9_-): `FOC_DATE_SET#2`
+ * → `FOC_DATE_SET-2`. Unique within a port request: templates are A-Z_ and the sequence a number.
+ */
+export function outboxEntryTag(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '-');
+}
+
+/**
+ * Marks an outbox entry sent, with its EMAIL_SENT timeline event; undefined when it is sent or dead-lettered already
+ * (whoever marks it first, DeliverEmails on SES's answer or ConfirmEmailSent on SES's Send event, marks it once).
+ */
+export function withEmailSent(
+  pr: PortRequest,
+  entryId: string,
+  sent: { at: string; messageId: string },
+): PortRequest | undefined {
+  const entry = pr.outbox.find((e) => e.id === entryId);
+  if (!entry || entry.sentAt || entry.deadLetteredAt) return undefined;
+  const outbox = pr.outbox.map((e): OutboxEmail => {
+    if (e.id !== entryId) return e;
+    const { sendingSince: _claimed, ...rest } = e;
+    return { ...rest, sentAt: sent.at, messageId: sent.messageId };
+  });
+  return withEvent({ ...pr, outbox }, { at: sent.at, type: 'EMAIL_SENT', detail: entry.template });
 }
 
 /** Moves the port request to a new status with its timeline event, if the move is allowed. */

@@ -37,5 +37,10 @@ export const env = {
    * set by the CDK app, one hour when absent).
    */
   DELAY_ALERT_AFTER_SECONDS: z._default(seconds, 3600),
+  /**
+   * How long after handing an email to SES its Send event may still come (set by the CDK app, ten minutes when
+   * absent); an email whose sender died before SES answered is sent again only past it.
+   */
+  EMAIL_CONFIRMATION_WINDOW_SECONDS: z._default(seconds, 600),
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

@@ -7,6 +7,10 @@
 export const CrashPoints = {
   /** ProductApiFunction, POST port-orders: the order and its port requests are written, no execution started. */
   OrderWritten: 'order-written',
+  /** DeliverEmailsFunction: an email is claimed for sending, not yet handed to SES. */
+  EmailClaimed: 'email-claimed',
+  /** DeliverEmailsFunction: SES took an email (it answered its message id); the outbox does not say so yet. */
+  EmailTaken: 'email-taken',
 } as const;
 
 export type CrashPointName = (typeof CrashPoints)[keyof typeof CrashPoints];

@@ -11,6 +11,8 @@ export const WorkflowErrorNames = {
   ConcurrentUpdate: 'ConcurrentUpdateError',
   /** SES throttled or failed for a while: retry the delivery. */
   EmailDeliveryFailed: 'EmailDeliveryFailedError',
+  /** An email may have gone out and SES has not confirmed it yet: wait, do not send it again. */
+  EmailSendUnconfirmed: 'EmailSendUnconfirmedError',
 } as const;
 
 export type WorkflowErrorName = (typeof WorkflowErrorNames)[keyof typeof WorkflowErrorNames];

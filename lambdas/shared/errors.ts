@@ -48,9 +48,27 @@ export class ConcurrentUpdateError extends Error {
   override readonly name = WorkflowErrorNames.ConcurrentUpdate;
 }
 
-/** SES did not take the email; the outbox keeps it and Step Functions retries. */
+/**
+ * SES did not take the email, or did not answer; the outbox keeps it and Step Functions retries. `maybeTaken`: no
+ * answer came (a timeout, a connection cut mid-request), so SES may have taken it all the same.
+ */
 export class EmailDeliveryFailedError extends Error {
   override readonly name = WorkflowErrorNames.EmailDeliveryFailed;
+  constructor(
+    message: string,
+    readonly maybeTaken: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * An email an earlier invocation handed to SES without living to hear the answer: neither SES's Send event nor the
+ * confirmation window's end has settled whether it went out. Step Functions retries; nothing is sent meanwhile.
+ */
+export class EmailSendUnconfirmedError extends Error {
+  override readonly name = WorkflowErrorNames.EmailSendUnconfirmed;
 }
 
 /**

@@ -21,6 +21,11 @@ export const MetricNames = {
   PortsDelayed: 'PortsDelayed',
   /** Something the service accepted but cannot act on was set aside: an email SES refused, an unknown webhook. */
   DeadLetters: 'DeadLetters',
+  /**
+   * An email handed to SES by an invocation that died before hearing the answer, with no Send event from SES within
+   * the confirmation window: it is sent again (a second copy only if SES's best-effort event was lost).
+   */
+  EmailsUnconfirmed: 'EmailsUnconfirmed',
   /** An accepted order's execution could not be started by the product API (throttled, say): the sweeper will. */
   WorkflowStartsDeferred: 'WorkflowStartsDeferred',
   /** The sweeper started an execution the product API had not (a deferred start, or a function that died). */

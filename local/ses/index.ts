@@ -1,7 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { type IntrinsicResolver, type PseudoParameters, resolveIntrinsics } from '../cloudformation/resolve';
+import type { CloudFormationTemplate } from '../cloudformation/synthesize';
+
+/** SES event publishing, as the template configures it (see {@link configurationSetsFromTemplate}). */
+export interface SesEventPublishing {
+  /** Every configuration set, by name, with the event types it publishes to EventBridge (`send`, …; maybe none). */
+  readonly configurationSets: ReadonlyMap<string, readonly string[]>;
+  /** Puts an event on the default event bus. */
+  readonly publish: (event: unknown) => void;
+  readonly region: string;
+  readonly accountId: string;
+}
 
 /** Options of {@link startSes}. */
 export interface LocalSesOptions {
@@ -14,6 +27,121 @@ export interface LocalSesOptions {
    */
   readonly dataDir?: string;
   readonly log?: (line: string) => void;
+  /**
+   * SES's configuration sets and their EventBridge event destinations: a SendEmail naming an unknown set is refused
+   * (NotFoundException), and one through a set that publishes `send` puts SES's "Email Sent" event on the bus,
+   * with the email's tags. Without it, configuration sets are not checked and nothing is published.
+   */
+  readonly eventPublishing?: SesEventPublishing;
+}
+
+/**
+ * The template's SES configuration sets (named as the local resolver names them) with the event types each
+ * publishes to EventBridge (AWS::SES::ConfigurationSetEventDestination with an EventBridgeDestination, enabled).
+ * Other destinations (SNS, CloudWatch, Firehose) are not emulated: the stack refuses a template that has them.
+ */
+export function configurationSetsFromTemplate(
+  template: CloudFormationTemplate,
+  resolver: IntrinsicResolver,
+  pseudo: PseudoParameters,
+): Map<string, string[]> {
+  const sets = new Map<string, string[]>();
+  const resources = template.Resources ?? {};
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::SES::ConfigurationSet') continue;
+    const name = (resource.Properties as { Name?: string } | undefined)?.Name ?? resolver.ref(logicalId);
+    sets.set(name, []);
+  }
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::SES::ConfigurationSetEventDestination') continue;
+    const props = resolveIntrinsics(resource.Properties, resolver, pseudo) as {
+      ConfigurationSetName: string;
+      EventDestination: { Enabled?: boolean; MatchingEventTypes: string[]; EventBridgeDestination?: unknown };
+    };
+    const destination = props.EventDestination;
+    if (!destination.EventBridgeDestination) {
+      throw new Error(`${logicalId}: the local SES publishes events to EventBridge only`);
+    }
+    if (destination.Enabled === false) continue;
+    const types = sets.get(props.ConfigurationSetName);
+    if (!types) throw new Error(`${logicalId}: no configuration set ${props.ConfigurationSetName} in the template`);
+    types.push(...destination.MatchingEventTypes.map((t) => t.toLowerCase()));
+  }
+  return sets;
+}
+
+/** The SendEmail request fields the event publishing reads. */
+interface SendEmailRequest {
+  readonly FromEmailAddress?: string;
+  readonly Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+  readonly Content?: { Simple?: { Subject?: { Data?: string } } };
+  readonly ConfigurationSetName?: string;
+  readonly EmailTags?: Array<{ Name: string; Value: string }>;
+}
+
+/**
+ * SES's Send event as EventBridge carries it (detail-type "Email Sent"): the mail object with the email's tags and
+ * the ones SES adds itself (`ses:configuration-set`, `ses:from-domain`, …), each tag's value in a list.
+ */
+function emailSentEvent(request: SendEmailRequest, messageId: string, publishing: SesEventPublishing): unknown {
+  const now = new Date().toISOString();
+  const from = request.FromEmailAddress ?? '';
+  const destination = [
+    ...(request.Destination?.ToAddresses ?? []),
+    ...(request.Destination?.CcAddresses ?? []),
+    ...(request.Destination?.BccAddresses ?? []),
+  ];
+  const tags: Record<string, string[]> = {
+    'ses:operation': ['SendEmail'],
+    'ses:configuration-set': [request.ConfigurationSetName ?? ''],
+    'ses:source-ip': ['127.0.0.1'],
+    'ses:from-domain': [from.split('@')[1] ?? ''],
+    'ses:caller-identity': ['local'],
+  };
+  for (const tag of request.EmailTags ?? []) tags[tag.Name] = [tag.Value];
+  const { region, accountId } = publishing;
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Email Sent',
+    source: 'aws.ses',
+    account: accountId,
+    time: `${now.slice(0, 19)}Z`,
+    region,
+    resources: [`arn:aws:ses:${region}:${accountId}:configuration-set/${request.ConfigurationSetName}`],
+    detail: {
+      eventType: 'Send',
+      mail: {
+        timestamp: now,
+        source: from,
+        sendingAccountId: accountId,
+        messageId,
+        destination,
+        headersTruncated: false,
+        commonHeaders: {
+          from: [from],
+          to: request.Destination?.ToAddresses ?? [],
+          messageId,
+          subject: request.Content?.Simple?.Subject?.Data ?? '',
+        },
+        tags,
+      },
+      send: {},
+    },
+  };
+}
+
+/** SES v2's answer to a SendEmail through a configuration set that does not exist. */
+function writeNoSuchConfigurationSet(res: ServerResponse, name: string): void {
+  const body = JSON.stringify({ message: `Configuration set <${name}> does not exist.` });
+  res
+    .writeHead(404, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      'x-amzn-ErrorType': 'NotFoundException:http://internal.amazon.com/coral/com.amazonaws.sesv2/',
+      'x-amzn-RequestId': `not-found-${Date.now()}`,
+    })
+    .end(body);
 }
 
 /** The SES v2 stand-in: aws-ses-v2-local behind a proxy that can answer SendEmail with SES's throttling error. */
@@ -107,7 +235,13 @@ export async function startSes(options: LocalSesOptions): Promise<LocalSes> {
   let throttleRemaining = 0;
   let throttledCount = 0;
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+  /** Forwards to aws-ses-v2-local; `taken` hears the MessageId of a SendEmail it answered 200 for. */
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    taken?: (messageId: string) => void,
+  ): void => {
     const upstream = request(
       {
         host: options.host,
@@ -117,8 +251,20 @@ export async function startSes(options: LocalSesOptions): Promise<LocalSes> {
         headers: { ...req.headers, 'content-length': String(body.length) },
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (!taken || answer.statusCode !== 200) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        readBody(answer).then(
+          (answered) => {
+            const messageId = (JSON.parse(answered.toString('utf8')) as { MessageId?: string }).MessageId;
+            // Published before the caller hears the answer: SES took the email, whatever happens to the caller.
+            if (messageId) taken(messageId);
+            res.writeHead(200, answer.headers).end(answered);
+          },
+          () => res.writeHead(502).end(),
+        );
       },
     );
     upstream.on('error', (error) => {
@@ -154,6 +300,28 @@ export async function startSes(options: LocalSesOptions): Promise<LocalSes> {
           throttledCount += 1;
           log(`SendEmail -> 429 TooManyRequestsException (fault, ${throttleRemaining} left)`);
           writeThrottled(res);
+          return;
+        }
+        const publishing = options.eventPublishing;
+        if (req.method === 'POST' && pathname === SEND_EMAIL_PATH && publishing) {
+          let sendEmail: SendEmailRequest;
+          try {
+            sendEmail = JSON.parse(body.toString('utf8')) as SendEmailRequest;
+          } catch {
+            forward(req, res, body);
+            return;
+          }
+          const setName = sendEmail.ConfigurationSetName;
+          const publishes = setName === undefined ? [] : publishing.configurationSets.get(setName);
+          if (publishes === undefined) {
+            writeNoSuchConfigurationSet(res, setName ?? '');
+            return;
+          }
+          if (!publishes.includes('send')) {
+            forward(req, res, body);
+            return;
+          }
+          forward(req, res, body, (messageId) => publishing.publish(emailSentEvent(sendEmail, messageId, publishing)));
           return;
         }
         forward(req, res, body);

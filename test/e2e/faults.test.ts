@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CrashPoints } from '../../lambdas/shared/crash-points';
 import { HISTORY_EVENTS_PER_RETRY } from '../../lib/constructs/workflow';
 import type { LocalStack } from '../../local/stack';
 import { LOCAL_CREDENTIALS } from '../../local/stack';
@@ -289,37 +290,74 @@ describe('Twilio faults on the local stack', () => {
   };
 
   describe('SES throttling: SendEmail answering 429 TooManyRequestsException', () => {
-    /** The SES client's own attempts (lambdas/shared/aws-clients.ts maxAttempts). */
-    const SDK_ATTEMPTS = 3;
+    // The SES client makes one attempt per send (SendEmail has no idempotency token): Step Functions retries.
+    it.each([
+      { throttled: 1, outcomes: ['EmailDeliveryFailedError', 'ok'] },
+      { throttled: 2, outcomes: ['EmailDeliveryFailedError', 'EmailDeliveryFailedError', 'ok'] },
+    ])(
+      '$throttled throttled sends: Step Functions retries DeliverEmails; every email arrives once',
+      async ({ throttled, outcomes }) => {
+        const account = new TestAccount(stack);
+        const bill = await account.connect();
+        const number = nextNumber();
+        const throttledBefore = stack.ses.throttledCount;
+        stack.ses.throttleSendEmail(throttled);
+        const [portRequestId] = (await account.order(bill, [number])) as [string];
+        const sid = await account.submitted(portRequestId);
+        await workflows.settled(portRequestId);
+        expect(stack.ses.throttledCount - throttledBefore).toBe(throttled);
+
+        const history = await workflows.history(portRequestId);
+        expect(outcomesOf(history, 'DeliverEmails')).toEqual(outcomes);
+        expect(entriesCount(history, 'DeliverEmails')).toBe(1);
+        const sent = (await account.events(portRequestId)).filter((e) => e.type === 'EMAIL_SENT');
+        expect(sent.map((e) => e.detail)).toEqual(['PORT_SUBMITTED']);
+
+        await completeAndCheckOnce(account, portRequestId, sid, number);
+      },
+    );
+  });
+
+  describe('DeliverEmails dying around SendEmail: each email still goes out exactly once', () => {
+    const submittedSubject = 'Do not cancel your CallRail service yet: your port request is submitted';
+    /** Send events ConfirmEmailSentFunction applied so far. */
+    const confirmations = () =>
+      Object.entries(stack.eventBus.stats())
+        .filter(([rule]) => rule.startsWith('EmailConfirmationsEmailSentRule'))
+        .reduce((sum, [, counts]) => sum + counts.delivered, 0);
 
     it.each([
-      { throttled: SDK_ATTEMPTS - 1, what: "absorbed by the SDK's own retries", outcomes: ['ok'] },
       {
-        throttled: SDK_ATTEMPTS,
-        what: 'past the SDK retries: Step Functions retries DeliverEmails',
-        outcomes: ['EmailDeliveryFailedError', 'ok'],
+        point: CrashPoints.EmailTaken,
+        what: "after SES took the email: SES's Send event marks it sent, it is not sent again",
+        confirmedBy: 'the Send event',
       },
       {
-        throttled: 2 * SDK_ATTEMPTS,
-        what: 'twice past the SDK retries: two Step Functions retries',
-        outcomes: ['EmailDeliveryFailedError', 'EmailDeliveryFailedError', 'ok'],
+        point: CrashPoints.EmailClaimed,
+        what: 'after claiming it, before SES had it: no Send event comes, it is sent once the window passes',
+        confirmedBy: 'the resend',
       },
-    ])('$throttled throttled sends, $what; every email arrives once', async ({ throttled, outcomes }) => {
+    ])('$what', async ({ point, confirmedBy }) => {
       const account = new TestAccount(stack);
       const bill = await account.connect();
       const number = nextNumber();
-      const throttledBefore = stack.ses.throttledCount;
-      stack.ses.throttleSendEmail(throttled);
+      const confirmedBefore = confirmations();
+      stack.lambdaFaults.crashAt('DeliverEmailsFunction', point, 1);
       const [portRequestId] = (await account.order(bill, [number])) as [string];
       const sid = await account.submitted(portRequestId);
       await workflows.settled(portRequestId);
-      expect(stack.ses.throttledCount - throttledBefore).toBe(throttled);
 
-      const history = await workflows.history(portRequestId);
-      expect(outcomesOf(history, 'DeliverEmails')).toEqual(outcomes);
-      expect(entriesCount(history, 'DeliverEmails')).toBe(1);
+      // The crashed attempt failed the step's attempt as Lambda reports a dead instance; the retry settled it.
+      const outcomes = outcomesOf(await workflows.history(portRequestId), 'DeliverEmails');
+      expect(outcomes[0]).toBe('Runtime.ExitError');
+      expect(outcomes.at(-1)).toBe('ok');
+      const emails = await emailsOnce(account, (e) => e.subject === submittedSubject, 'the submitted email');
+      expect(emails.filter((e) => e.subject === submittedSubject)).toHaveLength(1);
       const sent = (await account.events(portRequestId)).filter((e) => e.type === 'EMAIL_SENT');
       expect(sent.map((e) => e.detail)).toEqual(['PORT_SUBMITTED']);
+      const delivered = confirmations() - confirmedBefore;
+      // One Send event per email SES took (the crashed invocation's, or the resend's), applied by ConfirmEmailSent.
+      expect({ confirmedBy, delivered }).toEqual({ confirmedBy, delivered: 1 });
 
       await completeAndCheckOnce(account, portRequestId, sid, number);
     });

@@ -106,7 +106,13 @@ describe('functions', () => {
     },
     DeliverEmailsFunction: {
       entry: 'lambdas/handlers/workflow/deliver-emails.ts',
-      env: ['TABLE_NAME', 'SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'DELAY_ALERT_AFTER_SECONDS'],
+      env: [
+        'TABLE_NAME',
+        'SENDER_EMAIL',
+        'SES_CONFIGURATION_SET',
+        'DELAY_ALERT_AFTER_SECONDS',
+        'EMAIL_CONFIRMATION_WINDOW_SECONDS',
+      ],
     },
     ImportNumbersFunction: {
       entry: 'lambdas/handlers/workflow/import-numbers.ts',
@@ -126,6 +132,10 @@ describe('functions', () => {
         'WORKFLOW_START_GRACE_SECONDS',
       ],
     },
+    ConfirmEmailSentFunction: {
+      entry: 'lambdas/handlers/events/email-sent.ts',
+      env: ['TABLE_NAME'],
+    },
   };
 
   function functionsById(): Map<string, lambda.Function> {
@@ -134,6 +144,7 @@ describe('functions', () => {
       stack.api.productApiFunction,
       stack.api.twilioWebhookFunction,
       stack.workflowStartSweeper.function,
+      stack.emailConfirmations.function,
     ];
     return new Map(all.map((fn) => [fn.node.id, fn]));
   }

@@ -21,11 +21,12 @@ describe('the synthesized port-in template', () => {
     expect(types).toContain('AWS::StepFunctions::StateMachine');
   });
 
-  it('lists the nine service functions with their entries and unresolved environments', () => {
+  it('lists the ten service functions with their entries and unresolved environments', () => {
     const functions = lambdaFunctions(template);
     expect(functions.map((f) => f.entry).sort()).toEqual([
       'lambdas/handlers/api/product-api.ts',
       'lambdas/handlers/api/twilio-webhook.ts',
+      'lambdas/handlers/events/email-sent.ts',
       'lambdas/handlers/scheduled/start-pending-workflows.ts',
       'lambdas/handlers/workflow/deliver-emails.ts',
       'lambdas/handlers/workflow/import-numbers.ts',

@@ -162,3 +162,79 @@ describe('resume at start: which port requests still have work', () => {
     expect(hasOpenWork(pr as unknown as Parameters<typeof hasOpenWork>[0])).toBe(open);
   });
 });
+
+describe('local SES: configuration sets and their Send events, as the template configures them', () => {
+  let ses: LocalSes;
+  let client: SESv2Client;
+  const published: unknown[] = [];
+
+  beforeAll(async () => {
+    ses = await startSes({
+      host: '127.0.0.1',
+      port: 0,
+      eventPublishing: {
+        configurationSets: new Map([
+          ['port-emails', ['send']],
+          ['quiet', []],
+        ]),
+        publish: (event) => published.push(event),
+        region: 'us-east-1',
+        accountId: '000000000000',
+      },
+    });
+    client = clientFor(ses.url);
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await ses?.close();
+  });
+
+  const sendThrough = (ConfigurationSetName: string | undefined, to: string) =>
+    client.send(
+      new SendEmailCommand({
+        FromEmailAddress: 'ports@ringtonic.example',
+        Destination: { ToAddresses: [to] },
+        Content: { Simple: { Subject: { Data: 'Tagged' }, Body: { Text: { Data: 'Hi' } } } },
+        ...(ConfigurationSetName ? { ConfigurationSetName } : {}),
+        EmailTags: [{ Name: 'portRequestId', Value: 'pr_tagged' }],
+      }),
+    );
+
+  it('publishes "Email Sent" with the email tags and SES\'s own, before the sender hears the message id', async () => {
+    published.length = 0;
+    const { MessageId } = await sendThrough('port-emails', 'tagged@acme.example');
+    expect(published).toEqual([
+      expect.objectContaining({
+        source: 'aws.ses',
+        'detail-type': 'Email Sent',
+        detail: expect.objectContaining({
+          eventType: 'Send',
+          mail: expect.objectContaining({
+            messageId: MessageId,
+            destination: ['tagged@acme.example'],
+            tags: expect.objectContaining({
+              portRequestId: ['pr_tagged'],
+              'ses:configuration-set': ['port-emails'],
+              'ses:from-domain': ['ringtonic.example'],
+            }),
+          }),
+        }),
+      }),
+    ]);
+  });
+
+  it('publishes nothing for a set without a Send destination, or for no set', async () => {
+    published.length = 0;
+    await sendThrough('quiet', 'quiet@acme.example');
+    await sendThrough(undefined, 'noset@acme.example');
+    expect(published).toEqual([]);
+    expect(await storedTo(ses, 'quiet@acme.example')).toHaveLength(1);
+  });
+
+  it('refuses a configuration set the template lacks, as SES does (NotFoundException), and stores nothing', async () => {
+    const error = await sendThrough('missing', 'missing@acme.example').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
+    expect(await storedTo(ses, 'missing@acme.example')).toEqual([]);
+  });
+});

@@ -23,11 +23,14 @@ const REFUSALS: Record<string, SesRefusal> = {
 
 let ses: Awaited<ReturnType<typeof startRefusingSes>>;
 let refuseTemplate: Record<string, SesRefusal> = {};
+/** The first recipient of every SendEmail the endpoint got. */
+const requestedTo: string[] = [];
 let mailer: SesMailer;
 
 beforeAll(async () => {
   ses = await startRefusingSes(undefined, (body) => {
     const to = ((body.Destination as { ToAddresses?: string[] }).ToAddresses ?? [])[0] ?? '';
+    requestedTo.push(to);
     const kind = to.split('@')[0] as string;
     return REFUSALS[kind] ?? refuseTemplate[templateOf(body) ?? ''];
   });
@@ -171,7 +174,7 @@ describe('DeliverEmails: an email SES refuses for good is dead-lettered, the res
     expect(counts).toEqual({ DeadLetters: 1 });
   });
 
-  it('leaves a throttled email in the outbox and fails the step, for the state machine to retry', async () => {
+  it('leaves a throttled email in the outbox, unclaimed, and fails the step, for the state machine to retry', async () => {
     refuseTemplate = { FOC_DATE_SET: REFUSALS.throttled as SesRefusal };
     const store = oneItemRepository(portRequestOwing(['PORT_SUBMITTED', 'FOC_DATE_SET']));
     const { metrics, counts } = recordingMetrics();
@@ -181,6 +184,57 @@ describe('DeliverEmails: an email SES refuses for good is dead-lettered, the res
     const refusedEntry = store.current().outbox[1];
     expect(refusedEntry?.sentAt).toBeUndefined();
     expect(refusedEntry?.deadLetteredAt).toBeUndefined();
+    // SES answered no, so it did not take the email: the claim is released and the retry sends at once.
+    expect(refusedEntry?.sendingSince).toBeUndefined();
     expect(counts).toEqual({});
+  });
+});
+
+describe('DeliverEmails: an email whose sender died mid-send is settled, never sent twice', () => {
+  const claimedAt = '2026-11-20T10:04:00.000Z';
+  const inDoubt = (): PortRequest => {
+    const pr = portRequestOwing(['PORT_SUBMITTED']);
+    return { ...pr, outbox: pr.outbox.map((e) => ({ ...e, sendingSince: claimedAt })) };
+  };
+  /** SendEmail calls to this recipient (none is refused here: SES took each). */
+  const sentTo = (to: string) => requestedTo.filter((t) => t === to).length;
+
+  it('within the window: waits, sends nothing, and fails the step with EmailSendUnconfirmedError', async () => {
+    const store = oneItemRepository({ ...inDoubt(), notificationEmails: ['in-doubt@acme.example'] });
+    const { metrics, counts } = recordingMetrics();
+    let now = Date.parse('2026-11-20T10:05:00.000Z');
+    const clock = { now: () => new Date(now) };
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+    const confirmation = { windowSeconds: 600, waitMs: 5000, pollMs: 250 };
+    const error = await deliverEmails(store.current(), {
+      repository: store.repository,
+      mailer,
+      clock,
+      metrics,
+      confirmation,
+      sleep,
+    }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('EmailSendUnconfirmedError');
+    expect(now - Date.parse('2026-11-20T10:05:00.000Z')).toBe(5000);
+    expect(sentTo('in-doubt@acme.example')).toBe(0);
+    expect(store.current().outbox[0]?.sendingSince).toBe(claimedAt);
+    expect(counts).toEqual({});
+  });
+
+  it('past the window with no Send event: SES never took it, so it is sent, once, and counted', async () => {
+    const store = oneItemRepository({ ...inDoubt(), notificationEmails: ['resent@acme.example'] });
+    const { metrics, counts } = recordingMetrics();
+    const clock = { now: () => new Date('2026-11-20T10:14:01.000Z') };
+    await expect(
+      deliverEmails(store.current(), { repository: store.repository, mailer, clock, metrics }),
+    ).resolves.toEqual({ sent: 1, deadLettered: 0 });
+    expect(sentTo('resent@acme.example')).toBe(1);
+    expect(store.current().outbox[0]).toEqual(
+      expect.objectContaining({ sentAt: '2026-11-20T10:14:01.000Z', messageId: expect.stringMatching(/^local-/) }),
+    );
+    expect(store.current().outbox[0]?.sendingSince).toBeUndefined();
+    expect(counts).toEqual({ EmailsUnconfirmed: 1 });
   });
 });

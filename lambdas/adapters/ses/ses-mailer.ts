@@ -23,12 +23,28 @@ export function isPermanentRefusal(error: unknown): boolean {
   return e.$fault !== 'server' && (status === undefined || (status >= 400 && status < 500 && status !== 429));
 }
 
+/** Connection errors that mean the request never reached SES. */
+const NEVER_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/**
+ * Whether SES may have taken an email although the send failed: true unless SES answered (any HTTP status: an
+ * error answer means it was not taken) or the connection was never made.
+ */
+export function maybeTaken(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  const e = error as { code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (typeof e.$metadata?.httpStatusCode === 'number') return false;
+  return !(typeof e.code === 'string' && NEVER_SENT_CODES.has(e.code));
+}
+
 /** Sends email through SES v2 (the v1 templated send hangs against the local stand-in). */
 export class SesMailer implements Mailer {
   constructor(
     private readonly sender: string,
     private readonly configurationSetName: string | undefined,
-    private readonly client: SESv2Client = traced(new SESv2Client(awsClientConfig)),
+    // One attempt per send: SendEmail has no idempotency token, so an SDK retry after a timeout could send twice.
+    // Step Functions retries instead, each attempt claimed in the outbox (lambdas/use-cases/workflow/deliver-emails.ts).
+    private readonly client: SESv2Client = traced(new SESv2Client({ ...awsClientConfig, maxAttempts: 1 })),
   ) {}
 
   async send(email: {
@@ -59,7 +75,7 @@ export class SesMailer implements Mailer {
       if (isPermanentRefusal(error)) {
         throw new EmailRejectedError(`SES refused the email: ${name}`, { cause: error });
       }
-      throw new EmailDeliveryFailedError(`SES did not take the email: ${name}`, { cause: error });
+      throw new EmailDeliveryFailedError(`SES did not take the email: ${name}`, maybeTaken(error), { cause: error });
     }
   }
 }

@@ -3,7 +3,7 @@ import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-reposito
 import { metrics } from '../../adapters/observability/metrics';
 import { SesMailer } from '../../adapters/ses/ses-mailer';
 import { env, loadConfig } from '../../shared/config';
-import { deliverEmails } from '../../use-cases/workflow/deliver-emails';
+import { DEFAULT_EMAIL_CONFIRMATION, deliverEmails } from '../../use-cases/workflow/deliver-emails';
 import { portStepInputSchema, systemClock, workflowStep } from './step-input';
 
 const config = loadConfig(
@@ -11,6 +11,7 @@ const config = loadConfig(
     TABLE_NAME: env.TABLE_NAME,
     SENDER_EMAIL: env.SENDER_EMAIL,
     SES_CONFIGURATION_SET: env.SES_CONFIGURATION_SET,
+    EMAIL_CONFIRMATION_WINDOW_SECONDS: env.EMAIL_CONFIRMATION_WINDOW_SECONDS,
   }),
 );
 const deps = {
@@ -18,6 +19,7 @@ const deps = {
   mailer: new SesMailer(config.SENDER_EMAIL, config.SES_CONFIGURATION_SET || undefined),
   clock: systemClock,
   metrics,
+  confirmation: { ...DEFAULT_EMAIL_CONFIRMATION, windowSeconds: config.EMAIL_CONFIRMATION_WINDOW_SECONDS },
 };
 
 /** DeliverEmails step: sends what the port request's outbox owes. */
