@@ -363,7 +363,7 @@ async function main(): Promise<void> {
     const coldStarts = Object.entries(result.lambdas)
       .map(
         ([fn, stats]) =>
-          `${fn.replace(/^(Api|PortWorkflow|WorkflowStartSweeper)/, '').replace(/Function.*$/, '')} ${stats.coldStarts}`,
+          `${fn.replace(/^(Api|PortWorkflow|WorkflowStartSweeper|EmailConfirmations)/, '').replace(/Function.*$/, '')} ${stats.coldStarts}`,
       )
       .join(', ');
     rows.push(
