@@ -300,6 +300,17 @@ const sameStates = (states: readonly string[], expected: readonly string[]) =>
 const emails = (cycle: LoopCycle, events: readonly HistoryEvent[]) =>
   statesEntered(events, cycle).includes(PortWorkflowStates.DeliverEmails);
 
+/**
+ * A poll cycle as AWS records it: WaitForPortUpdate's function returns well before the poll timeout, so TaskSubmitted
+ * is always there. The local engine records it only when the function's answer comes before the timeout, which a
+ * loaded machine with the test's seconds-long cadence sometimes misses; the cycle is counted with it either way.
+ */
+function asInAws(cycle: LoopCycle): LoopCycle {
+  const types = cycle.types.filter((type) => type !== 'TaskSubmitted');
+  const started = types.indexOf('TaskStarted');
+  return { ...cycle, types: [...types.slice(0, started + 1), 'TaskSubmitted', ...types.slice(started + 1)] };
+}
+
 /** What the history says each part of a port's life costs. */
 interface Figures {
   /** Events before the loop: start, submission, first emails, the first IsPortFinished. */
@@ -332,11 +343,13 @@ function measure(events: readonly HistoryEvent[]): Figures {
   expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
   const entries = entriesOf(events, PortWorkflowStates.WaitForPortUpdate);
   const cycles = loopCycles(events, PortWorkflowStates.WaitForPortUpdate);
-  const polls = cycles.filter((c) => isPoll(c) && failures(c) === 0 && !emails(c, events));
-  const emailingPolls = cycles.filter((c) => isPoll(c) && failures(c) === 0 && emails(c, events));
+  const polls = cycles.filter((c) => isPoll(c) && failures(c) === 0 && !emails(c, events)).map(asInAws);
+  const emailingPolls = cycles.filter((c) => isPoll(c) && failures(c) === 0 && emails(c, events)).map(asInAws);
   const wakes = cycles.filter((c) => isWake(c) && failures(c) === 0);
   // A retried poll may owe an email too (a reminder fell due): its cost is then measured against an emailing poll.
-  const retriedPolls = cycles.filter((c) => isPoll(c) && failures(c) > 0);
+  const retriedPolls = cycles
+    .filter((c) => isPoll(c) && failures(c) > 0)
+    .map((c) => ({ ...asInAws(c), emails: emails(c, events) }));
   expect(polls.length).toBeGreaterThanOrEqual(3);
   expect(emailingPolls.length).toBeGreaterThanOrEqual(1);
   expect(wakes.length).toBeGreaterThanOrEqual(1);
@@ -355,7 +368,7 @@ function measure(events: readonly HistoryEvent[]): Figures {
   const perPollCycle = polls[0]?.types.length as number;
   const perEmailDelivery = (emailingPolls[0]?.types.length as number) - perPollCycle;
   const perRetry = theOne(
-    retriedPolls.map((c) => (c.types.length - perPollCycle - (emails(c, events) ? perEmailDelivery : 0)) / failures(c)),
+    retriedPolls.map((c) => (c.types.length - perPollCycle - (c.emails ? perEmailDelivery : 0)) / failures(c)),
     'events per retried attempt',
   ) as number;
   const wakeCycleLengths = [...new Set(wakes.map((c) => c.types.length))].sort();
