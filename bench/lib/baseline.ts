@@ -144,9 +144,11 @@ export function formatComparison(comparison: Comparison, baselineFile: string): 
   const compared = comparison.regressions.length + comparison.improvements.length + comparison.withinThreshold.length;
   const threshold = `${REGRESSION_THRESHOLD * 100} %`;
   const lines = [
-    comparison.regressions.length === 0
-      ? `Baseline (${baselineFile}): ${compared} figures compared, none more than ${threshold} worse.`
-      : `Baseline (${baselineFile}): ${compared} figures compared, ${comparison.regressions.length} more than ${threshold} worse:`,
+    compared === 0
+      ? `Baseline (${baselineFile}): none of this run's figures is in it.`
+      : comparison.regressions.length === 0
+        ? `Baseline (${baselineFile}): ${compared} figures compared, none more than ${threshold} worse.`
+        : `Baseline (${baselineFile}): ${compared} figures compared, ${comparison.regressions.length} more than ${threshold} worse:`,
   ];
   for (const change of comparison.regressions) lines.push(`  ✗ ${describeChange(change)}`);
   if (comparison.improvements.length > 0) {

@@ -198,6 +198,16 @@ describe('formatComparison', () => {
       'Baseline (bench/baseline.json): 1 figures compared, none more than 20 % worse.',
     ]);
   });
+  it('says when none of the figures is in the baseline, rather than that none got worse', () => {
+    const result = compareWithBaseline(
+      baselineOf(),
+      [figure('bundles/a/bytes', 1000, 'lower', 'bytes')],
+      ran('bundles'),
+    );
+    expect(formatComparison(result, 'bench/baseline.json')[0]).toBe(
+      "Baseline (bench/baseline.json): none of this run's figures is in it.",
+    );
+  });
 });
 
 describe('updateBaseline', () => {
