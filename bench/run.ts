@@ -5,7 +5,11 @@ import { cdkJsonContext, synthesizePortInTemplate } from '../local/cloudformatio
 import { lambdaFunctions, type TemplateLambdaFunction } from '../local/cloudformation/template';
 import { BUNDLE_GOAL_BYTES, BUNDLE_WITHOUT_TWILIO_GOAL_BYTES, type BundlesResult, INIT_GOAL_MS } from './bundles';
 import { bareLambdaPollerCost, type FunctionFacts, naivePollerCost, portCost } from './cost';
+import { baselineSource, compareWithBaseline, formatComparison, runScope, updateBaseline } from './lib/baseline';
+import { BASELINE_FILE, currentCommit, readBaselineFile, writeBaselineFile } from './lib/baseline-file';
+import { LARGE_SCENARIOS, type Row, SCENARIOS, type Scenario } from './lib/bench-output';
 import { runTsChild } from './lib/child';
+import { benchFigures } from './lib/figures';
 import { round } from './lib/stats';
 import { NOT_COUNTED, PRICE_SOURCES, PRICES } from './pricing';
 import type { BundlesConfig } from './scenarios/bundles';
@@ -15,27 +19,16 @@ import type { PortCostConfig, PortCostResult } from './scenarios/port-cost';
 import type { WebhookIngestConfig, WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /**
- * `npm run bench [-- --only <scenario>[,<scenario>…]]`: runs each scenario in a fresh Node process, prints one
- * table (figure, value, goal, pass/fail) and writes bench-output/bench.json (raw figures, machine). Scenarios:
- * bundles, webhook-ingest, port-cost (also runs bundles: cold inits are part of the cost), import-order,
- * concurrent-ports, outage, crashes (and concurrent-ports-5000 with `--large`). Exits 1 when a scenario could not run; goals missed are reported, not fatal.
+ * `npm run bench [-- --only <scenario>[,<scenario>…]] [-- --update-baseline]`: runs each scenario in a fresh Node
+ * process, prints one table (figure, value, goal, pass/fail), writes bench-output/bench.json (raw figures, machine)
+ * and prints every figure more than 20 % worse than bench/baseline.json (`--update-baseline` then replaces the
+ * baseline figures of the scenarios that finished). Scenarios: bundles, webhook-ingest, port-cost (also runs bundles:
+ * cold inits are part of the cost), import-order, concurrent-ports, outage, crashes (and concurrent-ports-5000 with
+ * `--large`). Exits 1 when a scenario could not run; goals missed and regressions are reported, not fatal.
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, 'bench-output');
-const SCENARIOS = [
-  'bundles',
-  'webhook-ingest',
-  'port-cost',
-  'import-order',
-  'concurrent-ports',
-  'outage',
-  'crashes',
-  'concurrent-ports-5000',
-] as const;
-type Scenario = (typeof SCENARIOS)[number];
-/** Run only when asked (`--large`, or `--only`): it shows how cost grows, and takes long. */
-const LARGE_SCENARIOS: readonly Scenario[] = ['concurrent-ports-5000'];
 /** Scenarios that run another's script with their own configuration. */
 const SCRIPT_OF: Partial<Record<Scenario, string>> = {
   outage: 'concurrent-ports',
@@ -49,14 +42,6 @@ const TWILIO_LATENCY = { twilioLatencyMs: 100, twilioLatencyJitterMs: 100 };
 const TWILIO_MAX_CONCURRENT = 100;
 /** What every port-requests-to-completion run shares (bench/scenarios/concurrent-ports.ts). */
 const PORTS_RUN = { simulatorStepMs: 1000, pollIntervalSeconds: 60, timeoutSeconds: 600, orderRetryForSeconds: 120 };
-
-interface Row {
-  readonly scenario: Scenario;
-  readonly figure: string;
-  readonly value: string;
-  readonly goal: string;
-  readonly pass: boolean | null;
-}
 
 function parseArgs(argv: readonly string[]): Set<Scenario> {
   const at = argv.indexOf('--only');
@@ -82,6 +67,9 @@ const kb = (bytes: number) => `${round(bytes / 1000, 1)} KB`;
 
 async function main(): Promise<void> {
   const only = parseArgs(process.argv.slice(2));
+  const updateBaselineAsked = process.argv.includes('--update-baseline');
+  // Read before the run: a baseline that does not parse fails now, not after minutes of measuring.
+  const baseline = readBaselineFile();
   const started = Date.now();
   mkdirSync(OUT_DIR, { recursive: true });
   const context = cdkJsonContext();
@@ -403,6 +391,7 @@ async function main(): Promise<void> {
   const output = {
     startedAt: new Date(started).toISOString(),
     durationSeconds: round((Date.now() - started) / 1000, 1),
+    commit: currentCommit(),
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -425,7 +414,12 @@ async function main(): Promise<void> {
     ...(costs ? { costs } : {}),
     errors,
   };
-  writeFileSync(path.join(OUT_DIR, 'bench.json'), `${JSON.stringify(output, null, 2)}\n`);
+  const figures = benchFigures(output);
+  const comparison = baseline ? compareWithBaseline(baseline, figures, runScope(output)) : undefined;
+  writeFileSync(
+    path.join(OUT_DIR, 'bench.json'),
+    `${JSON.stringify({ ...output, figures, ...(comparison ? { comparison } : {}) }, null, 2)}\n`,
+  );
   printTable(rows);
   log(`\nMachine: ${output.machine.cpus} × ${output.machine.cpuModel}, Node ${output.machine.node}`);
   if (costs) {
@@ -437,6 +431,19 @@ async function main(): Promise<void> {
     );
   }
   log(`Raw figures: ${path.relative(process.cwd(), path.join(OUT_DIR, 'bench.json'))} (${output.durationSeconds} s)`);
+  const baselineName = path.relative(process.cwd(), BASELINE_FILE);
+  log('');
+  if (comparison) for (const line of formatComparison(comparison, baselineName)) log(line);
+  else log(`No baseline yet (${baselineName}): \`npm run bench -- --update-baseline\` makes this run the baseline.`);
+  if (updateBaselineAsked) {
+    const update = updateBaseline(baseline, figures, baselineSource(output));
+    writeBaselineFile(update.baseline);
+    log(
+      `${baselineName} updated: ${update.updated.join(', ') || 'no scenario'} from this run` +
+        `${update.kept.length > 0 ? `; kept ${update.kept.join(', ')}` : ''}.`,
+    );
+  }
+  log('README table from this run: `npm run bench:readme`.');
   if (Object.keys(errors).length > 0) process.exitCode = 1;
 }
 
