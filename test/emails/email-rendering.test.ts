@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
@@ -10,20 +10,8 @@ import {
 } from '../../lambdas/domain/emails';
 import { estimatedMonthlyCostUsd, type PortRequest } from '../../lambdas/domain/port-request';
 import { toEmailData } from '../../lambdas/use-cases/workflow/deliver-emails';
+import { headlessChromium } from '../support/chromium';
 
-// Debian's chromium, installed by .ci/run: playwright-core never downloads a browser of its own.
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling Google's hosts, which this closed network refuses.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', 'test-output', 'emails');
 
 // Customer-supplied text that would run if any template forgot to escape it: each sets the flag the test reads back.
@@ -170,7 +158,28 @@ interface Seen {
   readonly injected: unknown;
   readonly scriptElements: number;
   readonly screenshot: string;
+  /** Pixels of the screenshot darker than the page's white: the ink a reader sees (0 when no glyph was drawn). */
+  readonly inkedPixels: number;
 }
+
+/**
+ * Counts the dark pixels of a PNG in the browser itself (decoded by an <img>, read back from a canvas), so a browser
+ * that lays out words but draws no glyphs (no fonts) fails the test instead of leaving blank screenshots.
+ */
+const COUNT_INK = `async (base64) => {
+  const image = new Image();
+  image.src = 'data:image/png;base64,' + base64;
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+  let inked = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] < 3 * 160) inked += 1;
+  return inked;
+}`;
 
 /** The line of what the reader sees that says `phrase`, so the text part can be held to the same sentence. */
 function lineSaying(view: string, phrase: string | RegExp): string {
@@ -193,13 +202,17 @@ describe('email templates as a reader sees them in headless Chromium', () => {
   let lastRender: Promise<unknown> = Promise.resolve();
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get update && apt-get install -y chromium); .ci/run does this in CI.`,
-      );
-    }
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const found = await headlessChromium();
+    try {
+      browser = await chromium.launch({
+        executablePath: found.executablePath,
+        args: found.args,
+        env: { ...process.env, ...found.env },
+      });
+    } catch (error) {
+      throw new Error(`Chromium from ${found.source} did not start: ${String(error)}`);
+    }
     // About the width of a mail client's reading pane.
     page = await browser.newPage({ viewport: { width: 640, height: 480 } });
   });
@@ -216,18 +229,24 @@ describe('email templates as a reader sees them in headless Chromium', () => {
     return page;
   }
 
+  async function inkIn(png: Buffer): Promise<number> {
+    const blank = await load('<!doctype html><title>ink</title>');
+    return blank.evaluate(`(${COUNT_INK})(${JSON.stringify(png.toString('base64'))})`);
+  }
+
   async function render(template: EmailTemplateName): Promise<Seen> {
     const port = portFor(template);
     const email = renderEmail(template, toEmailData(port));
     const shown = await load(email.html);
     const screenshot = path.join(SCREENSHOT_DIR, `${template}.png`);
-    await shown.screenshot({ path: screenshot, fullPage: true });
+    const png = await shown.screenshot({ path: screenshot, fullPage: true });
     // biome-ignore lint/performance/useDomNodeTextContent: the laid-out words are the point here, as a reader sees them.
     const view = await shown.locator('body').innerText();
     const [firstParagraph = ''] = await shown.locator('p').allInnerTexts();
     const injected: unknown = await shown.evaluate('window.__injected');
     const scriptElements = await shown.locator('script').count();
-    return { email, port, screenshot, view, firstParagraph, injected, scriptElements };
+    const inkedPixels = await inkIn(png);
+    return { email, port, screenshot, view, firstParagraph, injected, scriptElements, inkedPixels };
   }
 
   // Each template is drawn once; every check below reads the same rendering.
@@ -248,10 +267,20 @@ describe('email templates as a reader sees them in headless Chromium', () => {
     expect(await (await load('<p>next</p>')).evaluate('window.__injected')).toBeUndefined();
   });
 
-  it.each(EmailTemplateNames)('%s renders in Chromium and keeps a screenshot', async (template) => {
-    const { screenshot, view } = await see(template);
+  it('would notice a screenshot with no ink (the ink count is not vacuous)', async () => {
+    const shown = await load('<body style="background:#fff;color:#fff"><p>white on white</p></body>');
+    const png = await shown.screenshot({ fullPage: true });
+    expect(await inkIn(png)).toBe(0);
+    const black = await load('<body style="background:#fff;color:#000"><p>black on white</p></body>');
+    expect(await inkIn(await black.screenshot({ fullPage: true }))).toBeGreaterThan(50);
+  });
+
+  it.each(EmailTemplateNames)('%s renders in Chromium and keeps a screenshot with words drawn', async (template) => {
+    const { screenshot, view, inkedPixels } = await see(template);
     expect(statSync(screenshot).size).toBeGreaterThan(1000);
     expect(view.trim()).not.toBe('');
+    // A line of 16 px text inks a few thousand pixels; every email has several lines.
+    expect(inkedPixels).toBeGreaterThan(2000);
   });
 
   it.each(EmailTemplateNames.filter((t) => t !== 'PORT_COMPLETED'))(
