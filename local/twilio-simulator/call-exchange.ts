@@ -27,6 +27,8 @@ type TwimlAnswer = { kind: 'twiml'; twiml: string } | { kind: 'error'; code: num
 /** One outbound call on its way, so that a hang-up (`POST Calls/{sid}` Status) can end it early. */
 interface CallRun {
   hangUp: 'completed' | 'canceled' | undefined;
+  /** Forgotten by a reset: the run stops without touching the store again. */
+  dropped: boolean;
   wake: () => void;
   readonly abort: AbortController;
 }
@@ -86,12 +88,12 @@ export class CallExchange {
 
   /** Starts an outbound call stored as `queued`; answers at once, the call goes on by itself. */
   place(call: SimulatedCall): void {
-    const run: CallRun = { hangUp: undefined, wake: () => {}, abort: new AbortController() };
+    const run: CallRun = { hangUp: undefined, dropped: false, wake: () => {}, abort: new AbortController() };
     this.runs.set(call.sid, run);
     const running = this.carry(call, run)
       .catch((error: unknown) => {
         this.options.logger(`call ${call.sid} broke: ${error instanceof Error ? error.stack : String(error)}`);
-        if (!FINAL_CALL_STATUSES.includes(call.status)) this.end(call, 'failed');
+        if (!run.dropped && !FINAL_CALL_STATUSES.includes(call.status)) this.end(call, 'failed');
       })
       .finally(() => {
         this.runs.delete(call.sid);
@@ -142,6 +144,15 @@ export class CallExchange {
   /** Resolves once every call placed so far is over (tests). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** Drops every call going (`/_sim/reset`): they stop at once and change nothing more. */
+  dropAll(): void {
+    for (const run of this.runs.values()) {
+      run.dropped = true;
+      run.abort.abort();
+      run.wake();
+    }
   }
 
   /** Stops every call where it is (its requests aborted); the calls keep their last status. */
@@ -413,7 +424,7 @@ export class CallExchange {
 
   /** True when the call was hung up (then ended here, both legs) or the exchange closed. */
   private stopped(outbound: SimulatedCall, run: CallRun, inbound?: SimulatedCall): boolean {
-    if (this.closed) return true;
+    if (this.closed || run.dropped) return true;
     if (!run.hangUp) return false;
     if (inbound) this.end(inbound, run.hangUp);
     this.end(outbound, run.hangUp);

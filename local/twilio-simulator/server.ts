@@ -140,6 +140,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
   const parts: SimulatorParts = { store, lifecycle, webhooks, autoAdvancer, calls };
   const resetAll = () => {
     autoAdvancer.stopAll();
+    calls.dropAll();
     store.reset();
     webhooks.reset();
   };
