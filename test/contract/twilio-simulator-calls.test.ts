@@ -611,6 +611,27 @@ describe('the local call router', () => {
   });
 });
 
+describe('reset', () => {
+  it('forgets the calls, and a call that was going changes nothing after it', async () => {
+    const own = await startTwilioSimulator({ port: 0 });
+    try {
+      const account = newAccount(own.url);
+      const [from, to] = [nextNumber(), nextNumber()];
+      for (const phoneNumber of [from, to]) {
+        await control(`${own.url}/_sim/accounts/${account.sid}/incoming-phone-numbers`, { phoneNumber });
+      }
+      const ringing = await account.client.calls.create({ to: nextNumber(), from, twiml: HANG_UP, timeout: 1 });
+      expect(ringing.status).toBe('queued');
+      expect((await control(`${own.url}/_sim/reset`)).status).toBe(204);
+      // Past the call's Timeout: its run would have ended it.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect((await control(`${own.url}/_sim/calls`, undefined, 'GET')).body).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('Calls in the state file', () => {
   it('keeps calls and unreachable numbers across a restart, and ends the calls a stop interrupted', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sim-calls-'));
