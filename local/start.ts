@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     stepFunctionsPort: numberFromEnv('SFN_PORT', 8083),
     dynamoDbPort: numberFromEnv('DYNAMODB_PORT', 8000),
     secretsManagerPort: numberFromEnv('SECRETS_MANAGER_PORT', 8084),
+    callRouterPort: numberFromEnv('CALL_ROUTER_PORT', 4020),
     pollIntervalSeconds: numberFromEnv('POLL_INTERVAL_SECONDS', 30),
     reminderIntervalSeconds: numberFromEnv('REMINDER_INTERVAL_SECONDS', 3 * 24 * 3600),
     simulatorAutoAdvance: process.env.SIM_AUTO_ADVANCE === '1',
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   Step Functions endpoint:   ${stack.urls.stepFunctions}
   DynamoDB (dynalite):       ${stack.urls.dynamoDb}   table ${stack.tableName}
   Secrets Manager stand-in:  ${stack.urls.secretsManager}
+  Call router stand-in:      ${stack.urls.callRouter}   (answers ${stack.urls.callRouterPublic})
   Data:                      ${dataDir ?? 'in memory'}${stack.resumed.length > 0 ? `   (resumed ${stack.resumed.length} open port requests)` : ''}
 Ctrl-C stops everything.`);
   if (dataDir) {
