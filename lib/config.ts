@@ -14,6 +14,12 @@ export interface PortInConfig {
   readonly pollIntervalSeconds: number;
   /** How often a "do not cancel yet" reminder goes out while a port is open. */
   readonly reminderIntervalSeconds: number;
+  /**
+   * The settle window of a burst of Twilio webhooks: the first wakes the workflow at once, and a sync woken by a
+   * webhook starts at least this long after the one before, so the rest of the burst is read by one sync. 0 turns
+   * it off.
+   */
+  readonly webhookSettleSeconds: number;
   /** Secrets Manager name prefix of the per-account Twilio auth tokens. */
   readonly twilioSecretPrefix: string;
   /**
@@ -38,6 +44,7 @@ export const DEFAULT_PORT_IN_CONFIG: PortInConfig = {
   callRouterUrl: 'https://calls.ringtonic.example/twilio/voice',
   pollIntervalSeconds: 21_600,
   reminderIntervalSeconds: 259_200,
+  webhookSettleSeconds: 15,
   twilioSecretPrefix: 'ringtonic/port-in/twilio/',
   workflowTimeoutSeconds: 10_368_000,
   portMaxAgeDays: 45,
@@ -72,6 +79,17 @@ export function portInConfigFromContext(node: Node): PortInConfig {
   const seconds = (key: 'pollIntervalSeconds' | 'reminderIntervalSeconds' | 'workflowTimeoutSeconds'): number =>
     wholeNumber(key, 'seconds');
 
+  const settleSeconds = (): number => {
+    const raw: unknown = node.tryGetContext('webhookSettleSeconds') ?? DEFAULT_PORT_IN_CONFIG.webhookSettleSeconds;
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 3600) {
+      throw new Error(
+        `Context "webhookSettleSeconds" must be a whole number of seconds from 0 to 3600, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return value;
+  };
+
   const config: PortInConfig = {
     senderEmail: text('senderEmail'),
     sesConfigurationSetName: text('sesConfigurationSetName'),
@@ -79,6 +97,7 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     callRouterUrl: text('callRouterUrl'),
     pollIntervalSeconds: seconds('pollIntervalSeconds'),
     reminderIntervalSeconds: seconds('reminderIntervalSeconds'),
+    webhookSettleSeconds: settleSeconds(),
     twilioSecretPrefix: text('twilioSecretPrefix'),
     workflowTimeoutSeconds: seconds('workflowTimeoutSeconds'),
     portMaxAgeDays: wholeNumber('portMaxAgeDays', 'days'),

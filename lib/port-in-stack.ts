@@ -57,6 +57,7 @@ export class PortInStack extends Stack {
       notifications: this.notifications,
       callRouterUrl: config.callRouterUrl,
       pollInterval,
+      webhookSettle: Duration.seconds(config.webhookSettleSeconds),
       executionTimeout: Duration.seconds(config.workflowTimeoutSeconds),
       portMaxAge: Duration.days(config.portMaxAgeDays),
     });

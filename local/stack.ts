@@ -45,6 +45,11 @@ export interface LocalStackOptions {
   readonly pollIntervalSeconds?: number;
   /** How often a "do not cancel yet" reminder goes out. */
   readonly reminderIntervalSeconds?: number;
+  /**
+   * The settle window of a burst of webhooks (the deployment's `webhookSettleSeconds`, 15 s); locally 1 s by
+   * default, as the local poll is 30 s instead of 6 hours.
+   */
+  readonly webhookSettleSeconds?: number;
   /** The Twilio simulator moves every new port-in through its statuses by itself. */
   readonly simulatorAutoAdvance?: boolean;
   readonly simulatorStepMs?: number;
@@ -409,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const templateSettings: Record<string, string> = {
       POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds ?? 30),
       REMINDER_INTERVAL_SECONDS: String(options.reminderIntervalSeconds ?? 3 * 24 * 3600),
+      WEBHOOK_SETTLE_SECONDS: String(options.webhookSettleSeconds ?? 1),
       ...(options.callRouterUrl ? { CALL_ROUTER_URL: options.callRouterUrl } : {}),
       // What Twilio signs: the API's real URL.
       PUBLIC_BASE_URL: apiUrl,

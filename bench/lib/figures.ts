@@ -64,7 +64,26 @@ export function benchFigures(output: BenchOutput): Figure[] {
       add('webhook-ingest', `${key}/p99-ms`, `${label} p99`, 'ms', 'lower', run.p99Ms);
     };
     load('floor', 'floor (node:http + 1 PutItem)', ingest.floor);
+    if (ingest.minimalFloor) load('floor-2', 'floor 2 (signature + write + SendTaskSuccess)', ingest.minimalFloor);
     load('service', 'service', ingest.service);
+    if (ingest.webhookToStatus) {
+      add(
+        'webhook-ingest',
+        'webhook-to-status/p50-ms',
+        'webhook → status p50',
+        'ms',
+        'lower',
+        ingest.webhookToStatus.p50Ms,
+      );
+      add(
+        'webhook-ingest',
+        'webhook-to-status/p99-ms',
+        'webhook → status p99',
+        'ms',
+        'lower',
+        ingest.webhookToStatus.p99Ms,
+      );
+    }
     const percent = round((ingest.service.throughputPerSecond / ingest.floor.throughputPerSecond) * 100, 1);
     add('webhook-ingest', 'service-percent-of-floor', 'service / floor throughput', 'percent', 'higher', percent);
     if (ingest.onePort) load('one-port', 'one port (diagnostic)', ingest.onePort);

@@ -2,12 +2,16 @@ import '../../local/polyfills';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import { portWake } from '../../lambdas/domain/port-request';
+import { DEFAULT_PORT_IN_CONFIG } from '../../lib/config';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalStack } from '../../local/stack';
 import { runLoadGenerator, scenarioMain } from '../lib/child';
 import { BenchAccount, localNumbers } from '../lib/driver';
-import { percentile, round, waitUntil } from '../lib/stats';
+import { percentile, round, sleep, waitUntil } from '../lib/stats';
 import { executionHistory, listExecutions, sfnClient, summarizeHistory } from '../lib/workflow';
 import type { LoadConfig, LoadResult } from '../load-generator';
 
@@ -19,6 +23,12 @@ import type { LoadConfig, LoadResult } from '../load-generator';
  * requests. The load is spread over `ports` port requests (Twilio sends webhooks for many ports at once), each
  * waiting for Twilio as a port does most of its life; the floor writes to a copy of the item of the port the
  * webhook names. A second service run sends every webhook about one port (diagnostic: version conflicts).
+ *
+ * A second floor is the least work any correct webhook must do, in a bare node:http server too: check Twilio's
+ * signature, one conditional write that records the wake, one SendTaskSuccess with the token it read back. The
+ * service runs with the deployment's settle window (`webhookSettleSeconds`), as it deploys. Last, the time from a
+ * status change's webhooks to the port request showing the new status (read through the API), for every port at
+ * once, past the settle window of the run before: what a customer waits for on a quiet port.
  */
 
 export interface WebhookIngestConfig {
@@ -43,7 +53,13 @@ export interface LoadFigures {
 export interface WebhookIngestResult {
   readonly config: WebhookIngestConfig;
   readonly floor: LoadFigures;
+  /** Signature check + 1 conditional write + 1 SendTaskSuccess: the least any correct webhook does. */
+  readonly minimalFloor: LoadFigures;
   readonly service: LoadFigures;
+  /** The settle window the service ran with (the deployment's default). */
+  readonly webhookSettleSeconds: number;
+  /** From Twilio sending a status change's webhooks to the API showing the new status, one sample per port. */
+  readonly webhookToStatus: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number };
   readonly onePort?: LoadFigures;
   /** Wakes of the waiting workflows the service run caused (each one a sync with Twilio afterwards). */
   readonly workflowWakes: number;
@@ -95,9 +111,84 @@ async function startFloor(db: DynamoDBDocumentClient, tableName: string, items: 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/**
+ * The second floor: the signature, one conditional write recording the wake (its new image carries the waiting
+ * task's token), one SendTaskSuccess. A token already spent is refused by Step Functions; that answer is part of
+ * the work, as it is for the service.
+ */
+async function startMinimalFloor(
+  db: DynamoDBDocumentClient,
+  sfn: ReturnType<typeof sfnClient>,
+  tableName: string,
+  items: Map<string, Record<string, unknown>>,
+  authToken: string,
+) {
+  let base = '';
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const signature = req.headers['x-twilio-signature'];
+      if (
+        typeof signature !== 'string' ||
+        !validateRequestWithBody(authToken, signature, `${base}${req.url}`, rawBody)
+      ) {
+        res.writeHead(403).end();
+        return;
+      }
+      let item: Record<string, unknown> | undefined;
+      try {
+        item = items.get((JSON.parse(rawBody) as { port_in_request_sid?: string }).port_in_request_sid ?? '');
+      } catch {
+        item = undefined;
+      }
+      if (!item) {
+        res.writeHead(400).end();
+        return;
+      }
+      const now = new Date();
+      db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: 'SET #wakeCount = if_not_exists(#wakeCount, :zero) + :one, #wakeRequestedAt = :at',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: { '#wakeCount': 'wakeCount', '#wakeRequestedAt': 'wakeRequestedAt' },
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':at': now.toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+        .then(async ({ Attributes }) => {
+          const token = Attributes?.taskToken;
+          if (typeof token !== 'string') return;
+          // The wake the service sends (a workflow woken here must be able to go on).
+          const output = JSON.stringify(portWake({}, 'webhook', now));
+          await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output })).catch((error: Error) => {
+            if (error.name !== 'TaskTimedOut' && error.name !== 'InvalidToken') throw error;
+          });
+        })
+        .then(
+          () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}'),
+          () => res.writeHead(500).end(),
+        );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, url: base };
+}
+
 async function main(config: WebhookIngestConfig): Promise<WebhookIngestResult> {
   // A long poll: during the run the workflows move only when a webhook wakes them.
-  const stack = await startLocalStack({ apiPort: 0, twilioPort: 0, sesPort: 0, pollIntervalSeconds: 3600 });
+  const webhookSettleSeconds = DEFAULT_PORT_IN_CONFIG.webhookSettleSeconds;
+  const stack = await startLocalStack({
+    apiPort: 0,
+    twilioPort: 0,
+    sesPort: 0,
+    pollIntervalSeconds: 3600,
+    webhookSettleSeconds,
+  });
   const sfn = sfnClient(stack);
   const client = new DynamoDBClient({
     endpoint: stack.urls.dynamoDb,
@@ -166,6 +257,12 @@ async function main(config: WebhookIngestConfig): Promise<WebhookIngestResult> {
     const path = new URL(account.webhookUrl).pathname;
     const floorResult = await runLoadGenerator<LoadResult>(load(`${floor.url}${path}`, portIns, config.count), 120_000);
     await new Promise<void>((resolve) => floor.server.close(() => resolve()));
+    const minimal = await startMinimalFloor(db, sfn, stack.tableName, copies, account.authToken);
+    const minimalResult = await runLoadGenerator<LoadResult>(
+      load(`${minimal.url}${path}`, portIns, config.count),
+      120_000,
+    );
+    await new Promise<void>((resolve) => minimal.server.close(() => resolve()));
     const before = await wakes();
     const serviceResult = await runLoadGenerator<LoadResult>(load(account.webhookUrl, portIns, config.count), 240_000);
     const after = await wakes();
@@ -177,10 +274,29 @@ async function main(config: WebhookIngestConfig): Promise<WebhookIngestResult> {
           )
         : undefined;
 
+    // A status change on every port at once, past the settle window of the run before (a quiet port's webhook).
+    await sleep((webhookSettleSeconds + 1) * 1000);
+    const latencies = await Promise.all(
+      portIns.map(async ({ id, sid }) => {
+        const before = (await account.portRequest(id)).status;
+        const sent = performance.now();
+        await account.setTwilioStatus(sid, { status: 'Waiting for Signature' });
+        await account.waitFor(id, (pr) => pr.status !== before, `${id} to leave ${before}`, 120_000);
+        return performance.now() - sent;
+      }),
+    );
+
     return {
       config,
       floor: figures(floorResult),
+      minimalFloor: figures(minimalResult),
       service: figures(serviceResult),
+      webhookSettleSeconds,
+      webhookToStatus: {
+        samples: latencies.length,
+        p50Ms: round(percentile(latencies, 50), 0),
+        p99Ms: round(percentile(latencies, 99), 0),
+      },
       ...(onePortResult ? { onePort: figures(onePortResult) } : {}),
       workflowWakes: after - before,
       portRequestItemBytes: itemBytes,

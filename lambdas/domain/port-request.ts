@@ -98,6 +98,12 @@ export interface PortRequest {
   readonly webhookPendingSince?: string;
   readonly webhookPendingWake?: number;
   readonly lastSyncedAt?: string;
+  /**
+   * The earliest time a sync woken by a Twilio webhook may start: the last sync plus the settle window. Twilio sends
+   * webhooks in bursts (one per number of a 1,000-number port at each change); the burst's first webhook wakes the
+   * workflow at once, the rest of it is read by one sync at this time (SettleWebhooks waits for it).
+   */
+  readonly webhookSyncNotBefore?: string;
   readonly lastReminderAt?: string;
   /** The FOC date before the last change, for the "date changed" email. */
   readonly previousFocDate?: string;
@@ -163,6 +169,28 @@ export function coveredWebhookSince(pr: PortRequest, wakesSeen: number): string 
   const wake = pr.webhookPendingWake;
   if (wake === undefined || !pr.webhookPendingSince) return undefined;
   return wake > (pr.wakesHandled ?? 0) && wake <= wakesSeen ? pr.webhookPendingSince : undefined;
+}
+
+/** What woke a waiting workflow (the output that completes WaitForPortUpdate's task, at `$.wake`). */
+export type WakeCause = 'webhook' | 'early-webhook' | 'terminal' | 'cancel' | 'correction';
+
+/** The output that completes WaitForPortUpdate's task: what woke it, and when SettleWebhooks lets the sync start. */
+export interface PortWake {
+  readonly wokenBy: WakeCause;
+  /** Whole seconds (Step Functions' Wait truncates milliseconds), never before now. */
+  readonly syncNotBefore: string;
+}
+
+/**
+ * The wake of a waiting port request. A webhook's sync starts no earlier than `webhookSyncNotBefore` (the settle
+ * window after the last sync); a customer's cancel or correction, or a finished port, at once.
+ */
+export function portWake(pr: Pick<PortRequest, 'webhookSyncNotBefore'>, wokenBy: WakeCause, now: Date): PortWake {
+  const settles = wokenBy === 'webhook' || wokenBy === 'early-webhook';
+  const notBefore =
+    settles && pr.webhookSyncNotBefore ? Math.max(Date.parse(pr.webhookSyncNotBefore), now.getTime()) : now.getTime();
+  // Rounded up to the second, so the wait is never shorter than the window.
+  return { wokenBy, syncNotBefore: new Date(Math.ceil(notBefore / 1000) * 1000).toISOString().replace('.000Z', 'Z') };
 }
 
 /** Adds an event to the timeline. */

@@ -42,5 +42,10 @@ export const env = {
    * absent); an email whose sender died before SES answered is sent again only past it.
    */
   EMAIL_CONFIRMATION_WINDOW_SECONDS: z._default(seconds, 600),
+  /**
+   * The settle window after a sync: a sync woken by a Twilio webhook starts at least this long after the one before,
+   * so a burst of webhooks is read by one sync (set by the CDK app; 15 s when absent; 0 turns it off).
+   */
+  WEBHOOK_SETTLE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 15),
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

@@ -8,6 +8,7 @@ export const PortWorkflowStates = {
   DeliverEmails: 'DeliverEmails',
   IsPortFinished: 'IsPortFinished',
   WaitForPortUpdate: 'WaitForPortUpdate',
+  SettleWebhooks: 'SettleWebhooks',
   SyncPortStatus: 'SyncPortStatus',
   ImportNumbers: 'ImportNumbers',
   DeliverCompletionEmails: 'DeliverCompletionEmails',

@@ -1,6 +1,7 @@
 import {
   type PortRequest,
   type PortRequestNumber,
+  portWake,
   withEmail,
   withEvent,
   withStatus,
@@ -48,6 +49,7 @@ export async function cancelPortRequest(
     throw new HttpProblem(409, 'Conflict', `The port request is ${updated.status} and can no longer be canceled.`);
   }
   // The waiting workflow wakes, sees CANCELED, sends the email and ends.
-  if (updated.taskToken) await deps.workflow.completeTask(updated.taskToken, { wokenBy: 'cancel' });
+  if (updated.taskToken)
+    await deps.workflow.completeTask(updated.taskToken, portWake(updated, 'cancel', deps.clock.now()));
   return updated;
 }

@@ -1,6 +1,6 @@
 import { parseUsPhoneNumber } from '../domain/phone-numbers';
 import type { LosingCarrier, PortRequest } from '../domain/port-request';
-import { withEvent, withWake } from '../domain/port-request';
+import { portWake, withEvent, withWake } from '../domain/port-request';
 import { type FieldError, HttpProblem } from '../shared/errors';
 import type { Clock, PortInRepository, WorkflowClient } from './ports';
 
@@ -67,6 +67,7 @@ export async function correctPortRequest(
       `Corrections are accepted in ACTION_REQUIRED only; the port request is ${updated.status}.`,
     );
   }
-  if (updated.taskToken) await deps.workflow.completeTask(updated.taskToken, { wokenBy: 'correction' });
+  if (updated.taskToken)
+    await deps.workflow.completeTask(updated.taskToken, portWake(updated, 'correction', deps.clock.now()));
   return updated;
 }

@@ -1,4 +1,5 @@
 import { validateRequest, validateRequestWithBody } from 'twilio/lib/webhooks/webhooks';
+import { portWake } from '../domain/port-request';
 import { isTerminal } from '../domain/port-status';
 import { HttpProblem } from '../shared/errors';
 import { newTimeSortableId } from '../shared/ids';
@@ -153,7 +154,7 @@ export async function receiveTwilioWebhook(
   }
 
   if (pr.taskToken && !isTerminal(pr.status) && !deps.spentTaskTokens?.has(pr.taskToken)) {
-    await deps.workflow.completeTask(pr.taskToken, { wokenBy: 'webhook' });
+    await deps.workflow.completeTask(pr.taskToken, portWake(pr, 'webhook', deps.clock.now()));
     // Accepted or refused as stale, the token wakes nothing any more: later webhooks of a burst need not send it.
     deps.spentTaskTokens?.add(pr.taskToken);
   }

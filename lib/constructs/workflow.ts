@@ -23,10 +23,12 @@ export const EXECUTION_HISTORY_EVENT_LIMIT = 25_000;
  * against it at synth time. test/e2e/long-wait.test.ts measures it from a real execution history.
  */
 export const HISTORY_EVENTS_PER_POLL_CYCLE = 13;
+/** History events SettleWebhooks (WaitStateEntered, WaitStateExited) adds to a cycle woken by a wake, not a poll. */
+export const HISTORY_EVENTS_PER_SETTLE = 2;
 /** History events DeliverEmails adds to a cycle that owes an email (a status change, a reminder). */
 export const HISTORY_EVENTS_PER_EMAIL_DELIVERY = 5;
 /** Share of the 25,000-event limit that polling may use; the rest is for webhook wakes, emails and retries. */
-export const POLLING_HISTORY_BUDGET = 12_500;
+export const POLLING_HISTORY_BUDGET = 12_000;
 /**
  * History events one retry of a Lambda step adds: LambdaFunctionScheduled, LambdaFunctionStarted,
  * LambdaFunctionFailed (TaskScheduled, TaskStarted, TaskFailed for the callback). test/e2e/faults.test.ts measures it.
@@ -36,7 +38,8 @@ export const HISTORY_EVENTS_PER_RETRY = 3;
 export const OUTAGES_BUDGETED = 2;
 /**
  * Share of the 25,000-event limit for retries: {@link OUTAGES_BUDGETED} outages of a step retried to the end. With
- * {@link POLLING_HISTORY_BUDGET} it leaves 7,500 events for webhook wakes and emails.
+ * {@link POLLING_HISTORY_BUDGET} it leaves 8,000 events for wakes (each settling, {@link HISTORY_EVENTS_PER_SETTLE})
+ * and emails.
  */
 export const RETRY_HISTORY_BUDGET = 5_000;
 /** The least time a step is retried through transient trouble before its Catch decides. */
@@ -127,6 +130,12 @@ export interface PortWorkflowProps {
   /** The poll cadence the product API puts into each execution's input (`$.cadence.pollIntervalSeconds`). */
   readonly pollInterval: Duration;
   /**
+   * The settle window after a sync (`WEBHOOK_SETTLE_SECONDS` of SyncPortStatus): a sync woken by a webhook starts
+   * at least this long after the one before (SettleWebhooks), so a burst of webhooks costs one sync.
+   * @default Duration.seconds(15)
+   */
+  readonly webhookSettle?: Duration;
+  /**
    * Longest a port may stay open before its execution times out.
    * @default Duration.days(120)
    */
@@ -205,7 +214,10 @@ export class PortWorkflow extends Construct {
       entry: 'lambdas/handlers/workflow/sync-port-status.ts',
       description: 'Reads the port-in from Twilio and applies forward-only status changes',
       timeout: Duration.seconds(30),
-      environment: { PORT_MAX_AGE_DAYS: String((props.portMaxAge ?? Duration.days(45)).toDays()) },
+      environment: {
+        PORT_MAX_AGE_DAYS: String((props.portMaxAge ?? Duration.days(45)).toDays()),
+        WEBHOOK_SETTLE_SECONDS: String((props.webhookSettle ?? Duration.seconds(15)).toSeconds()),
+      },
     }).bindTable(table);
     secrets.grantRead(syncPortStatus);
 
@@ -382,7 +394,16 @@ export class PortWorkflow extends Construct {
 
     // Submission queues the "submitted" email; a port canceled while it was submitted ends here too.
     submitPortInStep.next(isPortFinished);
-    waitForPortUpdateStep.next(syncPortStatusStep);
+    // A wake (SendTaskSuccess) goes through SettleWebhooks: a webhook's sync starts no earlier than the settle window
+    // after the last sync ($.wake.syncNotBefore, PortWake in lambdas/domain/port-request.ts), so the rest of a burst
+    // of webhooks is read by that one sync; a cancel or correction is not held. A poll (the caught timeout) goes to
+    // SyncPortStatus directly, so a quiet poll cycle costs no more. Every completer of the token writes the field;
+    // running executions keep the definition they started with, so none of them ever reaches this state without it.
+    const settleWebhooks = new sfn.Wait(this, S.SettleWebhooks, {
+      time: sfn.WaitTime.timestampPath('$.wake.syncNotBefore'),
+      comment: 'Lets a burst of Twilio webhooks settle: one sync reads them all',
+    });
+    waitForPortUpdateStep.next(settleWebhooks).next(syncPortStatusStep);
     syncPortStatusStep.next(isPortFinished);
     deliverEmailsStep.next(waitForPortUpdateStep);
 

@@ -5,6 +5,7 @@ import {
   EXECUTION_HISTORY_EVENT_LIMIT,
   HISTORY_EVENTS_PER_EMAIL_DELIVERY,
   HISTORY_EVENTS_PER_POLL_CYCLE,
+  HISTORY_EVENTS_PER_SETTLE,
   POLLING_HISTORY_BUDGET,
   PortWorkflowStates,
   pollingHistoryEvents,
@@ -270,7 +271,7 @@ describe('a port that waits for months', () => {
       expect(figures.perPollCycle).toBeLessThanOrEqual(HISTORY_EVENTS_PER_POLL_CYCLE);
       expect(figures.perEmailDelivery).toBeLessThanOrEqual(HISTORY_EVENTS_PER_EMAIL_DELIVERY);
       expect(figures.perWakeCycle).toBeLessThanOrEqual(
-        HISTORY_EVENTS_PER_POLL_CYCLE + HISTORY_EVENTS_PER_EMAIL_DELIVERY,
+        HISTORY_EVENTS_PER_POLL_CYCLE + HISTORY_EVENTS_PER_SETTLE + HISTORY_EVENTS_PER_EMAIL_DELIVERY,
       );
       for (const { total } of projections) {
         expect(total).toBeLessThan(EXECUTION_HISTORY_EVENT_LIMIT * MAX_SHARE_OF_LIMIT);

@@ -102,7 +102,13 @@ describe('functions', () => {
     },
     SyncPortStatusFunction: {
       entry: 'lambdas/handlers/workflow/sync-port-status.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'PORT_MAX_AGE_DAYS', 'DELAY_ALERT_AFTER_SECONDS'],
+      env: [
+        'TABLE_NAME',
+        'TWILIO_SECRET_PREFIX',
+        'PORT_MAX_AGE_DAYS',
+        'WEBHOOK_SETTLE_SECONDS',
+        'DELAY_ALERT_AFTER_SECONDS',
+      ],
     },
     DeliverEmailsFunction: {
       entry: 'lambdas/handlers/workflow/deliver-emails.ts',

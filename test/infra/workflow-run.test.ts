@@ -76,11 +76,14 @@ const apiPort: PortWorkflowInput = {
 
 const never = () => new Promise<never>(() => undefined);
 
+/** What a completer of WaitForPortUpdate's token sends (PortWake): a sync that may start now, or `inMs` from now. */
+const woken = (wokenBy: string, inMs = 0) => ({ wokenBy, syncNotBefore: new Date(Date.now() + inMs).toISOString() });
+
 it('submits, waits for a webhook, syncs, imports and mails the completion', async () => {
   const { output, error, visited, inputs } = await run(apiPort, {
     SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: true }),
     DeliverEmails: () => ({ sent: 1 }),
-    WaitForPortUpdate: () => ({ wokenBy: 'webhook' }),
+    WaitForPortUpdate: () => woken('webhook'),
     SyncPortStatus: () => ({ status: 'COMPLETED', emailsPending: true }),
     ImportNumbers: () => ({ imported: ['+14155550100'] }),
     DeliverCompletionEmails: () => ({ sent: 1 }),
@@ -107,7 +110,7 @@ it('goes back to waiting without DeliverEmails when a sync owes no email, throug
   const { error, visited } = await run(apiPort, {
     SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: true }),
     DeliverEmails: () => ({ sent: 1 }),
-    WaitForPortUpdate: () => ({ wokenBy: 'webhook' }),
+    WaitForPortUpdate: () => woken('webhook'),
     SyncPortStatus: () => {
       const emailsPending = owed[syncs];
       syncs += 1;
@@ -152,7 +155,7 @@ it('goes back to waiting when the closing emails still fail past their retries',
   let deliveries = 0;
   const { error, visited } = await run(apiPort, {
     SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: false }),
-    WaitForPortUpdate: () => ({ wokenBy: 'terminal' }),
+    WaitForPortUpdate: () => woken('terminal'),
     SyncPortStatus: () => ({ status: 'EXPIRED', emailsPending: true }),
     DeliverClosingEmails: () => {
       deliveries += 1;
@@ -171,6 +174,47 @@ it('goes back to waiting when the closing emails still fail past their retries',
   ]);
   expect(deliveries).toBe(attempts + 1);
   expect(visited.at(-1)).toBe('DeliverClosingEmails');
+});
+
+it("holds a webhook's sync until the settle window's end ($.wake.syncNotBefore), and a cancel not at all", async () => {
+  const startedAt: Record<string, number> = {};
+  const timed = (name: string, result: unknown) => () => {
+    startedAt[name] = Date.now();
+    return result;
+  };
+  let waits = 0;
+  const wokeAt = Date.now();
+  const { error, visited } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: false }),
+    // The first wake is a webhook 1.5 s inside the settle window; the second a cancel.
+    WaitForPortUpdate: () => {
+      waits += 1;
+      return waits === 1 ? woken('webhook', 1500) : woken('cancel');
+    },
+    SyncPortStatus: (input) =>
+      (input.wake as { wokenBy: string }).wokenBy === 'webhook'
+        ? timed('webhookSync', { status: 'IN_REVIEW', emailsPending: false })()
+        : timed('cancelSync', { status: 'CANCELED', emailsPending: true })(),
+    DeliverClosingEmails: () => null,
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual([
+    'SubmitPortIn',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'WaitForPortUpdate',
+    'SyncPortStatus',
+    'DeliverClosingEmails',
+  ]);
+  // Step Functions' Wait counts whole seconds: at least 1 s of the 1.5 s, however the milliseconds fall.
+  expect((startedAt.webhookSync ?? 0) - wokeAt).toBeGreaterThanOrEqual(1000);
+  expect((startedAt.cancelSync ?? 0) - (startedAt.webhookSync ?? 0)).toBeLessThan(1000);
+  const settle = definition.States.SettleWebhooks as { Type: string; TimestampPath: string; Next: string };
+  expect(settle).toMatchObject({ Type: 'Wait', TimestampPath: '$.wake.syncNotBefore', Next: 'SyncPortStatus' });
+  // The poll's timeout is caught straight into SyncPortStatus: a quiet poll cycle costs no settle state.
+  const wait = definition.States.WaitForPortUpdate as { Next: string; Catch: Array<{ Next: string }> };
+  expect(wait.Next).toBe('SettleWebhooks');
+  expect(wait.Catch.map((c) => c.Next)).toEqual(['SyncPortStatus']);
 });
 
 it('takes a MANUAL port to the wait without a sync status, and polls when no webhook comes', async () => {

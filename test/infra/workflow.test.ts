@@ -110,7 +110,8 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
       'IsPortFinished -choice-> DeliverEmails',
       'IsPortFinished -default-> WaitForPortUpdate',
       'DeliverEmails -> WaitForPortUpdate',
-      'WaitForPortUpdate -> SyncPortStatus',
+      'WaitForPortUpdate -> SettleWebhooks',
+      'SettleWebhooks -> SyncPortStatus',
       'WaitForPortUpdate -States.ALL-> SyncPortStatus',
       // No DeliverEmails in between: a poll cycle owing no email is three transitions.
       'SyncPortStatus -> IsPortFinished',
@@ -182,7 +183,8 @@ it('waits for a webhook with a task token, timing out after the poll interval in
     Retry: expect.any(Array),
     // The poll cadence's timeout, or the function failing past its retries: SyncPortStatus reads Twilio either way.
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.wake', Next: 'SyncPortStatus' }],
-    Next: 'SyncPortStatus',
+    // A wake settles first (a burst of webhooks, one sync); a poll's timeout goes straight to the sync.
+    Next: 'SettleWebhooks',
   });
 });
 

@@ -4,6 +4,7 @@ import {
   expectedCompletion,
   isSafeToCancelOldService,
   type PortRequest,
+  portWake,
   withReminderIfDue,
 } from '../../lambdas/domain/port-request';
 import { samplePortRequest } from '../support/fixtures';
@@ -152,5 +153,33 @@ describe('FOC changes and reminders', () => {
     expect(applyTwilioSnapshot(rejectedBoth, { status: 'Action Required', phoneNumbers: [] }, at).outbox).toHaveLength(
       2,
     );
+  });
+});
+
+describe('portWake: when the sync a wake asks for may start', () => {
+  const now = new Date('2026-12-08T10:00:00.250Z');
+
+  it("holds a webhook's sync until the settle window after the last sync ends", () => {
+    const pr = { webhookSyncNotBefore: '2026-12-08T10:00:12.000Z' };
+    expect(portWake(pr, 'webhook', now)).toEqual({ wokenBy: 'webhook', syncNotBefore: '2026-12-08T10:00:12Z' });
+    expect(portWake(pr, 'early-webhook', now).syncNotBefore).toBe('2026-12-08T10:00:12Z');
+  });
+
+  it('never holds a cancel, a correction or a finished port, nor a webhook past the window', () => {
+    const pr = { webhookSyncNotBefore: '2026-12-08T10:00:12.000Z' };
+    for (const cause of ['cancel', 'correction', 'terminal'] as const) {
+      expect(portWake(pr, cause, now).syncNotBefore).toBe('2026-12-08T10:00:01Z');
+    }
+    expect(portWake({ webhookSyncNotBefore: '2026-12-08T09:59:00.000Z' }, 'webhook', now).syncNotBefore).toBe(
+      '2026-12-08T10:00:01Z',
+    );
+    expect(portWake({}, 'webhook', now).syncNotBefore).toBe('2026-12-08T10:00:01Z');
+  });
+
+  it('rounds up to whole seconds (Step Functions truncates milliseconds), so no wait is ever cut short', () => {
+    expect(portWake({ webhookSyncNotBefore: '2026-12-08T10:00:12.001Z' }, 'webhook', now).syncNotBefore).toBe(
+      '2026-12-08T10:00:13Z',
+    );
+    expect(portWake({}, 'cancel', new Date('2026-12-08T10:00:00.000Z')).syncNotBefore).toBe('2026-12-08T10:00:00Z');
   });
 });

@@ -4,8 +4,14 @@ import { syncPortStatus } from '../../use-cases/workflow/sync-port-status';
 import { portStepInputSchema, workflowStep } from './step-input';
 import { twilioWorkflowDeps } from './workflow-deps';
 
-const config = loadConfig(z.object({ PORT_MAX_AGE_DAYS: env.PORT_MAX_AGE_DAYS }));
-const deps = { ...twilioWorkflowDeps(), maxAgeDays: config.PORT_MAX_AGE_DAYS };
+const config = loadConfig(
+  z.object({ PORT_MAX_AGE_DAYS: env.PORT_MAX_AGE_DAYS, WEBHOOK_SETTLE_SECONDS: env.WEBHOOK_SETTLE_SECONDS }),
+);
+const deps = {
+  ...twilioWorkflowDeps(),
+  maxAgeDays: config.PORT_MAX_AGE_DAYS,
+  webhookSettleSeconds: config.WEBHOOK_SETTLE_SECONDS,
+};
 
 const inputSchema = z.extend(portStepInputSchema, {
   cadence: z.object({ pollIntervalSeconds: z.number(), reminderIntervalSeconds: z.number() }),

@@ -97,7 +97,11 @@ async function resubmit(
  */
 export async function syncPortStatus(
   input: Pick<PortWorkflowInput, 'accountId' | 'portRequestId' | 'cadence'> & { wokenBy?: string },
-  deps: WorkflowDeps & { maxAgeDays: number },
+  deps: WorkflowDeps & {
+    maxAgeDays: number;
+    /** The settle window: a sync woken by a webhook starts at least this long after the one before. */
+    webhookSettleSeconds: number;
+  },
 ): Promise<PortStepResult> {
   const startedAt = deps.clock.now().toISOString();
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
@@ -148,7 +152,8 @@ export async function syncPortStatus(
       );
     }
     next = withReminderIfDue(next, startedAt, input.cadence.reminderIntervalSeconds);
-    return { ...next, lastSyncedAt: startedAt, wakesHandled: wakesSeen };
+    const webhookSyncNotBefore = new Date(Date.parse(startedAt) + deps.webhookSettleSeconds * 1000).toISOString();
+    return { ...next, lastSyncedAt: startedAt, webhookSyncNotBefore, wakesHandled: wakesSeen };
   });
   /*
    * WebhookToTransitionLatency: for a sync that changed the port request's status and covered at least one Twilio

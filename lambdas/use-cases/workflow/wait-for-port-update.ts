@@ -1,3 +1,4 @@
+import { portWake } from '../../domain/port-request';
 import { isTerminal } from '../../domain/port-status';
 import type { WaitForPortUpdatePayload } from '../../shared/workflow-contract';
 import type { Clock, PortInRepository, WorkflowClient } from '../ports';
@@ -18,7 +19,10 @@ export async function waitForPortUpdate(
   // A wake recorded after the last sync read the port request: counters, so no clock skew can hide it.
   const wokeEarly = (pr.wakeCount ?? 0) > (pr.wakesHandled ?? 0);
   if (wokeEarly || isTerminal(pr.status)) {
-    await deps.workflow.completeTask(input.token, { wokenBy: wokeEarly ? 'early-webhook' : 'terminal' });
+    await deps.workflow.completeTask(
+      input.token,
+      portWake(pr, wokeEarly ? 'early-webhook' : 'terminal', deps.clock.now()),
+    );
     return { waiting: false };
   }
   return { waiting: true };
