@@ -43,7 +43,15 @@ async function profile(logicalId: string, env: Record<string, string>): Promise<
   try {
     const run = spawnSync(
       process.execPath,
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', '--input-type=module', '-e', PROBE, pathToFileURL(bundle).href],
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        '--cpu-prof-interval=250',
+        '--input-type=module',
+        '-e',
+        PROBE,
+        pathToFileURL(bundle).href,
+      ],
       { env, cwd: path.dirname(bundle), encoding: 'utf8' },
     );
     if (run.status !== 0) throw new Error(`${logicalId}: ${run.stderr}`);
