@@ -5,7 +5,7 @@ import { lazy } from '../shared/lazy';
  * number needs; "core" without metadata cannot check validity), loaded when the first number is parsed: the
  * function's routes that parse none (and the split, which only needs isTollFree) do not pay for it at init.
  */
-const phoneNumbers = lazy(() => require('libphonenumber-js/min') as typeof import('libphonenumber-js/min'));
+const phoneNumbers = lazy(() => require('./phone-number-parser') as typeof import('./phone-number-parser'));
 
 /** US toll-free area codes: Twilio's Porting API cannot port these (PORTING-FACTS). */
 const TOLL_FREE_AREA_CODES = new Set(['800', '833', '844', '855', '866', '877', '888']);
