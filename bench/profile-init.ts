@@ -9,10 +9,13 @@ import { lambdaFunctions } from '../local/cloudformation/template';
 import { coldStartEnv } from './bundles';
 
 /**
- * `npx tsx bench/profile-init.ts [<logicalId substring>…]`: where each bundle's cold init goes. Loads the bundles
- * `npm run bench -- --only bundles` built (bench-output/bundles/<logicalId>/index.mjs) as the bench does (a fresh
- * `node`, the function's environment, `await import(bundle)`) under `--cpu-prof`, and prints the sampled time per
- * source module: the bundle's own code through its source map, the runtime's `@aws-sdk/*` by package.
+ * `npx tsx bench/profile-init.ts [--cdk-out <dir>] [<logicalId substring>…]`: where each bundle's cold init goes.
+ * Loads the bundles `npm run bench -- --only bundles` built (bench-output/bundles/<logicalId>/index.mjs), or with
+ * `--cdk-out` those of a `cdk synth` (the template's `aws:asset:path`; the directory inside the repository, so
+ * that `@aws-sdk/*` resolves from its node_modules as the runtime's would), as the bench does (a fresh `node`, the
+ * function's environment, `await import(bundle)`) under `--cpu-prof`, and prints the sampled time per source
+ * module: the bundle's own code through its source map, `@aws-sdk/*` by package, the rest by Node's own module.
+ * A package that is not listed ran no code at init.
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -37,8 +40,7 @@ function moduleOf(file: string): string {
   return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? file);
 }
 
-async function profile(logicalId: string, env: Record<string, string>): Promise<void> {
-  const bundle = path.join(BUNDLES, logicalId, 'index.mjs');
+async function profile(logicalId: string, bundle: string, env: Record<string, string>): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringtonic-prof-'));
   try {
     const run = spawnSync(
@@ -84,7 +86,12 @@ async function profile(logicalId: string, env: Record<string, string>): Promise<
     prof.samples.forEach((id, i) => {
       const us = prof.timeDeltas[i] ?? 0;
       total += us;
-      const where = ownerOf(id);
+      let where = ownerOf(id);
+      // Time no module's code asked for (Node's start, the loader, compiling the bundle): by what ran.
+      if (where.startsWith('(')) {
+        const frame = byId.get(id)?.callFrame;
+        where = `node: ${frame?.url.replace(/^node:internal\//, '') || `(${frame?.functionName || 'program'})`}`;
+      }
       totals.set(where, (totals.get(where) ?? 0) + us);
     });
     const rows = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25);
@@ -96,11 +103,28 @@ async function profile(logicalId: string, env: Record<string, string>): Promise<
 }
 
 async function main(): Promise<void> {
-  const filters = process.argv.slice(2);
-  const functions = lambdaFunctions(synthesizePortInTemplate()).filter(
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--cdk-out');
+  const cdkOut = at >= 0 ? path.resolve(args[at + 1] ?? 'cdk.out') : undefined;
+  const filters = at >= 0 ? args.filter((_, i) => i !== at && i !== at + 1) : args;
+  const template = cdkOut
+    ? (JSON.parse(
+        readFileSync(
+          path.join(cdkOut, readdirSync(cdkOut).find((f) => f.endsWith('.template.json')) ?? 'missing'),
+          'utf8',
+        ),
+      ) as Parameters<typeof lambdaFunctions>[0])
+    : synthesizePortInTemplate();
+  const functions = lambdaFunctions(template).filter(
     (fn) => filters.length === 0 || filters.some((f) => fn.logicalId.includes(f)),
   );
-  for (const fn of functions) await profile(fn.logicalId, coldStartEnv(fn));
+  for (const fn of functions) {
+    const bundle =
+      cdkOut && fn.assetPath
+        ? path.join(cdkOut, fn.assetPath, 'index.mjs')
+        : path.join(BUNDLES, fn.logicalId, 'index.mjs');
+    await profile(fn.logicalId, bundle, coldStartEnv(fn));
+  }
 }
 
 main().catch((error: unknown) => {
