@@ -1,9 +1,9 @@
 import { lazy } from '../shared/lazy';
 
 /**
- * libphonenumber-js with its "min" metadata (every country's number lengths and types, which telling a valid US
- * number needs; "core" without metadata cannot check validity), loaded when the first number is parsed: the
- * function's routes that parse none (and the split, which only needs isTollFree) do not pay for it at init.
+ * libphonenumber-js with the metadata of the +1 countries (their number lengths and types, which telling a valid US
+ * number needs), loaded when the first number is parsed: the function's routes that parse none (and the split,
+ * which only needs isTollFree) do not pay for it at init.
  */
 const phoneNumbers = lazy(() => require('./phone-number-parser') as typeof import('./phone-number-parser'));
 
