@@ -53,7 +53,7 @@ const DUMMY_ENV: Record<string, string> = {
 };
 
 /** The function's environment at cold start: literal template values, dummies for Refs, and what Lambda sets. */
-function coldStartEnv(fn: TemplateLambdaFunction): Record<string, string> {
+export function coldStartEnv(fn: TemplateLambdaFunction): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: 'us-east-1',

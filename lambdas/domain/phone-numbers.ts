@@ -1,4 +1,11 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { lazy } from '../shared/lazy';
+
+/**
+ * libphonenumber-js with the metadata of the +1 countries (their number lengths and types, which telling a valid US
+ * number needs), loaded when the first number is parsed: the function's routes that parse none (and the split,
+ * which only needs isTollFree) do not pay for it at init.
+ */
+const phoneNumbers = lazy(() => require('./phone-number-parser') as typeof import('./phone-number-parser'));
 
 /** US toll-free area codes: Twilio's Porting API cannot port these (PORTING-FACTS). */
 const TOLL_FREE_AREA_CODES = new Set(['800', '833', '844', '855', '866', '877', '888']);
@@ -11,7 +18,7 @@ export type ParsedPhoneNumber = { readonly ok: true; readonly e164: string } | {
  */
 export function parseUsPhoneNumber(input: string): ParsedPhoneNumber {
   if (typeof input !== 'string' || input.length > 40) return { ok: false };
-  const parsed = parsePhoneNumberFromString(input.trim(), 'US');
+  const parsed = phoneNumbers().parsePhoneNumberFromString(input.trim(), 'US');
   if (parsed?.country !== 'US' || !parsed.isValid()) return { ok: false };
   return { ok: true, e164: parsed.number };
 }

@@ -1,4 +1,5 @@
 import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
+import { lazy } from './lazy';
 
 /**
  * Settings every AWS SDK client here shares. Endpoints are not set: the SDK reads AWS_ENDPOINT_URL_<SERVICE>
@@ -17,3 +18,17 @@ export const awsClientConfig = {
     throwOnRequestTimeout: true,
   } satisfies NodeHttpHandlerOptions,
 };
+
+/**
+ * An SDK client made on first use from its module, loaded then too (`import()` of the runtime's SDK: a client
+ * package costs 100-200 ms to load, which a cold start would pay before the first event). `given` (a test's or
+ * the local stack's own client) is used as it is; otherwise `create` makes the client once, the module's promise
+ * shared by concurrent first callers.
+ */
+export function awsClientOnFirstUse<TModule, TClient>(
+  loadModule: () => Promise<TModule>,
+  create: (sdk: TModule) => TClient,
+  given?: TClient,
+): () => Promise<TClient> {
+  return lazy(async () => given ?? create(await loadModule()));
+}

@@ -1,16 +1,17 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type {
+  DeleteCommandInput,
   DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
+  GetCommandInput,
+  PutCommandInput,
+  QueryCommandInput,
+  UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { PortRequest } from '../../domain/port-request';
 import { TERMINAL_STATUSES } from '../../domain/port-status';
-import { awsClientConfig } from '../../shared/aws-clients';
+import { awsClientConfig, awsClientOnFirstUse } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
+import { lazy } from '../../shared/lazy';
 import { WORKFLOW_START_QUEUE, WorkflowStartsPendingIndex } from '../../shared/table-layout';
 import type {
   DeadLetter,
@@ -31,6 +32,15 @@ const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 60 * 60;
 const MAX_WRITE_ATTEMPTS = 8;
 
 type Item = Record<string, unknown>;
+
+/** The DynamoDB client and its document client, loaded with the first request. */
+const dynamoDbSdk = lazy(() => Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/lib-dynamodb')]));
+
+/** Whether a write was refused by its condition (the SDK's own exception class, as before). */
+async function conditionFailed(error: unknown): Promise<boolean> {
+  const [{ ConditionalCheckFailedException }] = await dynamoDbSdk();
+  return error instanceof ConditionalCheckFailedException;
+}
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
@@ -97,13 +107,42 @@ function rememberVariant(key: string, earlierPending: boolean): void {
 
 /** The single-table DynamoDB repository. Every write is one conditional single-item write. */
 export class DynamoPortInRepository implements PortInRepository {
-  private readonly db: DynamoDBDocumentClient;
+  private readonly db: () => Promise<DynamoDBDocumentClient>;
 
   constructor(
     private readonly tableName: string,
-    client: DynamoDBClient = traced(new DynamoDBClient(awsClientConfig)),
+    client?: DynamoDBClient,
   ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.db = awsClientOnFirstUse(dynamoDbSdk, ([dynamodb, documents]) =>
+      documents.DynamoDBDocumentClient.from(client ?? traced(new dynamodb.DynamoDBClient(awsClientConfig)), {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+    );
+  }
+
+  private async put(input: PutCommandInput) {
+    const [db, [, documents]] = await Promise.all([this.db(), dynamoDbSdk()]);
+    return db.send(new documents.PutCommand(input));
+  }
+
+  private async update(input: UpdateCommandInput) {
+    const [db, [, documents]] = await Promise.all([this.db(), dynamoDbSdk()]);
+    return db.send(new documents.UpdateCommand(input));
+  }
+
+  private async delete(input: DeleteCommandInput) {
+    const [db, [, documents]] = await Promise.all([this.db(), dynamoDbSdk()]);
+    return db.send(new documents.DeleteCommand(input));
+  }
+
+  private async query(input: QueryCommandInput) {
+    const [db, [, documents]] = await Promise.all([this.db(), dynamoDbSdk()]);
+    return db.send(new documents.QueryCommand(input));
+  }
+
+  private async getItem(input: GetCommandInput) {
+    const [db, [, documents]] = await Promise.all([this.db(), dynamoDbSdk()]);
+    return db.send(new documents.GetCommand(input));
   }
 
   async getConnection(accountId: string): Promise<TwilioConnection | undefined> {
@@ -111,37 +150,33 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async putConnection(connection: TwilioConnection): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          PK: accountKey(connection.accountId),
-          SK: 'TWILIO_CONNECTION',
-          entity: 'TwilioConnection',
-          ...connection,
-        },
-      }),
-    );
+    await this.put({
+      TableName: this.tableName,
+      Item: {
+        PK: accountKey(connection.accountId),
+        SK: 'TWILIO_CONNECTION',
+        entity: 'TwilioConnection',
+        ...connection,
+      },
+    });
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord): Promise<{ claimed: boolean; record: IdempotencyRecord }> {
     const key = { PK: accountKey(record.accountId), SK: `IDEMPOTENCY#${record.key}` };
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...key,
-            entity: 'IdempotencyRecord',
-            ...record,
-            expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
+      await this.put({
+        TableName: this.tableName,
+        Item: {
+          ...key,
+          entity: 'IdempotencyRecord',
+          ...record,
+          expiresAt: Math.floor(Date.parse(record.createdAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      });
       return { claimed: true, record };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(await conditionFailed(error))) throw error;
       const existing = await this.get<IdempotencyRecord>(record.accountId, key.SK);
       if (!existing) return this.claimIdempotencyKey(record);
       return { claimed: false, record: existing };
@@ -149,39 +184,33 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async completeIdempotencyKey(accountId: string, key: string, response: unknown): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
-        UpdateExpression: 'SET #status = :completed, #response = :response',
-        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-        ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': response },
-        ConditionExpression: 'attribute_exists(PK)',
-      }),
-    );
+    await this.update({
+      TableName: this.tableName,
+      Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
+      UpdateExpression: 'SET #status = :completed, #response = :response',
+      ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': response },
+      ConditionExpression: 'attribute_exists(PK)',
+    });
   }
 
   async releaseIdempotencyKey(accountId: string, key: string): Promise<void> {
-    await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` } }),
-    );
+    await this.delete({ TableName: this.tableName, Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` } });
   }
 
   async interruptIdempotencyKey(accountId: string, key: string): Promise<void> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
-          UpdateExpression: 'SET #status = :interrupted',
-          ConditionExpression: 'attribute_exists(PK) AND #status = :inProgress',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':interrupted': 'INTERRUPTED', ':inProgress': 'IN_PROGRESS' },
-        }),
-      );
+      await this.update({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: `IDEMPOTENCY#${key}` },
+        UpdateExpression: 'SET #status = :interrupted',
+        ConditionExpression: 'attribute_exists(PK) AND #status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':interrupted': 'INTERRUPTED', ':inProgress': 'IN_PROGRESS' },
+      });
     } catch (error) {
       // Gone, or completed meanwhile: nothing to mark.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(await conditionFailed(error))) throw error;
     }
   }
 
@@ -218,17 +247,15 @@ export class DynamoPortInRepository implements PortInRepository {
       if (!changed || changed === current) return current;
       const next: PortRequest = { ...changed, version: current.version + 1, updatedAt: new Date().toISOString() };
       try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: portRequestItem(next),
-            ConditionExpression: 'version = :version',
-            ExpressionAttributeValues: { ':version': current.version },
-          }),
-        );
+        await this.put({
+          TableName: this.tableName,
+          Item: portRequestItem(next),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': current.version },
+        });
         return next;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!(await conditionFailed(error))) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
@@ -269,36 +296,34 @@ export class DynamoPortInRepository implements PortInRepository {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       for (const variant of variants) {
         try {
-          const result = await this.db.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
-              UpdateExpression: variant.update,
-              ConditionExpression: variant.condition,
-              ExpressionAttributeNames: {
-                '#status': 'status',
-                '#wakeCount': 'wakeCount',
-                '#wakeRequestedAt': 'wakeRequestedAt',
-                '#version': 'version',
-                '#updatedAt': 'updatedAt',
-                '#pendingWake': 'webhookPendingWake',
-                '#handled': 'wakesHandled',
-                ...(variant.update.includes('#pendingSince') ? { '#pendingSince': 'webhookPendingSince' } : {}),
-              },
-              ExpressionAttributeValues: {
-                ...terminalValues,
-                ':zero': 0,
-                ':one': 1,
-                ':at': at,
-                ':now': new Date().toISOString(),
-              },
-              ReturnValues: 'ALL_NEW',
-            }),
-          );
+          const result = await this.update({
+            TableName: this.tableName,
+            Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
+            UpdateExpression: variant.update,
+            ConditionExpression: variant.condition,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#wakeCount': 'wakeCount',
+              '#wakeRequestedAt': 'wakeRequestedAt',
+              '#version': 'version',
+              '#updatedAt': 'updatedAt',
+              '#pendingWake': 'webhookPendingWake',
+              '#handled': 'wakesHandled',
+              ...(variant.update.includes('#pendingSince') ? { '#pendingSince': 'webhookPendingSince' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...terminalValues,
+              ':zero': 0,
+              ':one': 1,
+              ':at': at,
+              ':now': new Date().toISOString(),
+            },
+            ReturnValues: 'ALL_NEW',
+          });
           rememberVariant(key, variant.update === woken);
           return strip<PortRequest>(result.Attributes);
         } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          if (!(await conditionFailed(error))) throw error;
         }
       }
       // Neither variant held: the item is missing or finished, or a sync moved wakesHandled between the two tries.
@@ -315,23 +340,21 @@ export class DynamoPortInRepository implements PortInRepository {
     const items: PortRequest[] = [];
     let startKey = decodeCursor(options.cursor, accountId);
     do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': accountKey(accountId),
-            ':prefix': 'PORT_REQUEST#',
-            ...(options.status ? { ':status': options.status } : {}),
-          },
-          ...(options.status
-            ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
-            : {}),
-          ScanIndexForward: false,
-          Limit: options.limit - items.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': accountKey(accountId),
+          ':prefix': 'PORT_REQUEST#',
+          ...(options.status ? { ':status': options.status } : {}),
+        },
+        ...(options.status
+          ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+          : {}),
+        ScanIndexForward: false,
+        Limit: options.limit - items.length,
+        ExclusiveStartKey: startKey,
+      });
       for (const item of page.Items ?? []) items.push(strip<PortRequest>(item) as PortRequest);
       startKey = page.LastEvaluatedKey;
     } while (startKey && items.length < options.limit);
@@ -344,17 +367,15 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async putTwilioPortInLookup(accountId: string, twilioSid: string, portRequestId: string): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          PK: accountKey(accountId),
-          SK: `TWILIO_PORT_IN#${twilioSid}`,
-          entity: 'TwilioPortInLookup',
-          portRequestId,
-        },
-      }),
-    );
+    await this.put({
+      TableName: this.tableName,
+      Item: {
+        PK: accountKey(accountId),
+        SK: `TWILIO_PORT_IN#${twilioSid}`,
+        entity: 'TwilioPortInLookup',
+        portRequestId,
+      },
+    });
   }
 
   async findPortRequestIdByTwilioSid(accountId: string, twilioSid: string): Promise<string | undefined> {
@@ -374,23 +395,21 @@ export class DynamoPortInRepository implements PortInRepository {
     replacing?: string,
   ): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            PK: accountKey(accountId),
-            SK: `NUMBER_CLAIM#${phoneNumber}`,
-            entity: 'NumberClaim',
-            phoneNumber,
-            portRequestId,
-          },
-          ConditionExpression: 'attribute_not_exists(PK) OR portRequestId = :mine OR portRequestId = :stale',
-          ExpressionAttributeValues: { ':mine': portRequestId, ':stale': replacing ?? portRequestId },
-        }),
-      );
+      await this.put({
+        TableName: this.tableName,
+        Item: {
+          PK: accountKey(accountId),
+          SK: `NUMBER_CLAIM#${phoneNumber}`,
+          entity: 'NumberClaim',
+          phoneNumber,
+          portRequestId,
+        },
+        ConditionExpression: 'attribute_not_exists(PK) OR portRequestId = :mine OR portRequestId = :stale',
+        ExpressionAttributeValues: { ':mine': portRequestId, ':stale': replacing ?? portRequestId },
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (await conditionFailed(error)) return false;
       throw error;
     }
   }
@@ -410,18 +429,16 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   async putDeadLetter(deadLetter: DeadLetter): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          PK: accountKey(deadLetter.accountId),
-          SK: `DEAD_LETTER#${deadLetter.deadLetterId}`,
-          entity: 'DeadLetter',
-          ...deadLetter,
-          expiresAt: Math.floor(Date.parse(deadLetter.receivedAt) / 1000) + DEAD_LETTER_TTL_SECONDS,
-        },
-      }),
-    );
+    await this.put({
+      TableName: this.tableName,
+      Item: {
+        PK: accountKey(deadLetter.accountId),
+        SK: `DEAD_LETTER#${deadLetter.deadLetterId}`,
+        entity: 'DeadLetter',
+        ...deadLetter,
+        expiresAt: Math.floor(Date.parse(deadLetter.receivedAt) / 1000) + DEAD_LETTER_TTL_SECONDS,
+      },
+    });
   }
 
   async listPendingWorkflowStarts(options: {
@@ -430,18 +447,16 @@ export class DynamoPortInRepository implements PortInRepository {
     cursor?: string;
   }): Promise<Page<PendingWorkflowStart>> {
     const { indexName, partitionKey, sortKey } = WorkflowStartsPendingIndex;
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: '#queue = :queue AND #since <= :before',
-        ExpressionAttributeNames: { '#queue': partitionKey, '#since': sortKey },
-        ExpressionAttributeValues: { ':queue': WORKFLOW_START_QUEUE, ':before': options.pendingBefore },
-        ScanIndexForward: true,
-        Limit: options.limit,
-        ExclusiveStartKey: decodeIndexCursor(options.cursor),
-      }),
-    );
+    const page = await this.query({
+      TableName: this.tableName,
+      IndexName: indexName,
+      KeyConditionExpression: '#queue = :queue AND #since <= :before',
+      ExpressionAttributeNames: { '#queue': partitionKey, '#since': sortKey },
+      ExpressionAttributeValues: { ':queue': WORKFLOW_START_QUEUE, ':before': options.pendingBefore },
+      ScanIndexForward: true,
+      Limit: options.limit,
+      ExclusiveStartKey: decodeIndexCursor(options.cursor),
+    });
     const items = (page.Items ?? []).map(
       (item): PendingWorkflowStart => ({
         accountId: String(item.accountId),
@@ -456,25 +471,23 @@ export class DynamoPortInRepository implements PortInRepository {
 
   async clearWorkflowStartPending(accountId: string, portRequestId: string): Promise<boolean> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
-          // The version moves too: a read-modify-write that read the mark must not write it back.
-          UpdateExpression: 'REMOVE #since, #queue SET #version = #version + :one, #updatedAt = :now',
-          ConditionExpression: 'attribute_exists(#since)',
-          ExpressionAttributeNames: {
-            '#since': WorkflowStartsPendingIndex.sortKey,
-            '#queue': WorkflowStartsPendingIndex.partitionKey,
-            '#version': 'version',
-            '#updatedAt': 'updatedAt',
-          },
-          ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
-        }),
-      );
+      await this.update({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: `PORT_REQUEST#${portRequestId}` },
+        // The version moves too: a read-modify-write that read the mark must not write it back.
+        UpdateExpression: 'REMOVE #since, #queue SET #version = #version + :one, #updatedAt = :now',
+        ConditionExpression: 'attribute_exists(#since)',
+        ExpressionAttributeNames: {
+          '#since': WorkflowStartsPendingIndex.sortKey,
+          '#queue': WorkflowStartsPendingIndex.partitionKey,
+          '#version': 'version',
+          '#updatedAt': 'updatedAt',
+        },
+        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (await conditionFailed(error)) return false;
       throw error;
     }
   }
@@ -484,14 +497,12 @@ export class DynamoPortInRepository implements PortInRepository {
     const items: Item[] = [];
     let startKey: Item | undefined;
     do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': prefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': accountKey(accountId), ':prefix': prefix },
+        ExclusiveStartKey: startKey,
+      });
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -499,20 +510,20 @@ export class DynamoPortInRepository implements PortInRepository {
   }
 
   private async get<T>(accountId: string, sk: string): Promise<T | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: accountKey(accountId), SK: sk }, ConsistentRead: true }),
-    );
+    const result = await this.getItem({
+      TableName: this.tableName,
+      Key: { PK: accountKey(accountId), SK: sk },
+      ConsistentRead: true,
+    });
     return strip<T>(result.Item);
   }
 
   private async putIfAbsent(item: Item): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
-      );
+      await this.put({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (await conditionFailed(error)) return false;
       throw error;
     }
   }

@@ -2,9 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj } from '@middy/core';
+import { lazy } from '../../shared/lazy';
 import { logger } from '../../shared/logger';
 import { powertoolsMetrics } from './metrics';
-import { tracer } from './tracer';
+import { tracer, tracingOn } from './tracer';
 
 const PORT_REQUEST_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -15,7 +16,23 @@ const PORT_REQUEST_ID = /^[A-Za-z0-9_-]{1,80}$/;
 export function identifyPortRequest(portRequestId: unknown): void {
   if (typeof portRequestId !== 'string' || !PORT_REQUEST_ID.test(portRequestId)) return;
   logger.appendKeys({ portRequestId });
-  tracer?.putAnnotation('portRequestId', portRequestId);
+  tracer()?.putAnnotation('portRequestId', portRequestId);
+}
+
+/**
+ * Powertools' handler subsegment (responses are not recorded: they carry customers' names and addresses), with the
+ * tracer made when the first invocation starts rather than at init (lambdas/adapters/observability/tracer.ts).
+ */
+function handlerSubsegment<TEvent>(): MiddlewareObj<TEvent> {
+  const capture = lazy(() => {
+    const xray = tracer();
+    return xray ? (captureLambdaHandler(xray, { captureResponse: false }) as MiddlewareObj<TEvent>) : undefined;
+  });
+  return {
+    before: (request) => capture()?.before?.(request),
+    after: (request) => capture()?.after?.(request),
+    onError: (request) => capture()?.onError?.(request),
+  };
 }
 
 /** Starts each invocation with no keys left from the last one, then tags it with its port request, if any. */
@@ -39,7 +56,7 @@ export function observability<TEvent = unknown, TResult = unknown>(
   portRequestIdOf: (event: TEvent) => unknown = () => undefined,
 ): MiddlewareObj<TEvent, TResult>[] {
   return [
-    ...(tracer ? [captureLambdaHandler(tracer, { captureResponse: false })] : []),
+    ...(tracingOn ? [handlerSubsegment<TEvent>()] : []),
     portRequestContext<TEvent>(portRequestIdOf),
     injectLambdaContext(logger, { resetKeys: true }),
     logMetrics(powertoolsMetrics),

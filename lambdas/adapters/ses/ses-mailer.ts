@@ -1,6 +1,7 @@
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { awsClientConfig } from '../../shared/aws-clients';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { awsClientConfig, awsClientOnFirstUse } from '../../shared/aws-clients';
 import { EmailDeliveryFailedError, EmailRejectedError } from '../../shared/errors';
+import { lazy } from '../../shared/lazy';
 import type { Mailer } from '../../use-cases/ports';
 import { traced } from '../observability/tracer';
 
@@ -37,15 +38,26 @@ export function maybeTaken(error: unknown): boolean {
   return !(typeof e.code === 'string' && NEVER_SENT_CODES.has(e.code));
 }
 
+const sesv2 = lazy(() => import('@aws-sdk/client-sesv2'));
+
 /** Sends email through SES v2 (the v1 templated send hangs against the local stand-in). */
 export class SesMailer implements Mailer {
   constructor(
     private readonly sender: string,
     private readonly configurationSetName: string | undefined,
-    // One attempt per send: SendEmail has no idempotency token, so an SDK retry after a timeout could send twice.
-    // Step Functions retries instead, each attempt claimed in the outbox (lambdas/use-cases/workflow/deliver-emails.ts).
-    private readonly client: SESv2Client = traced(new SESv2Client({ ...awsClientConfig, maxAttempts: 1 })),
-  ) {}
+    client?: SESv2Client,
+  ) {
+    this.client = awsClientOnFirstUse(
+      sesv2,
+      // One attempt per send: SendEmail has no idempotency token, so an SDK retry after a timeout could send
+      // twice. Step Functions retries instead, each attempt claimed in the outbox
+      // (lambdas/use-cases/workflow/deliver-emails.ts).
+      (sdk) => traced(new sdk.SESv2Client({ ...awsClientConfig, maxAttempts: 1 })),
+      client,
+    );
+  }
+
+  private readonly client: () => Promise<SESv2Client>;
 
   async send(email: {
     to: readonly string[];
@@ -54,8 +66,10 @@ export class SesMailer implements Mailer {
     text: string;
     tags?: Record<string, string>;
   }): Promise<{ messageId: string }> {
+    const { SendEmailCommand } = await sesv2();
+    const client = await this.client();
     try {
-      const result = await this.client.send(
+      const result = await client.send(
         new SendEmailCommand({
           FromEmailAddress: this.sender,
           Destination: { ToAddresses: [...email.to] },

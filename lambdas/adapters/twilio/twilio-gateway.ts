@@ -1,15 +1,20 @@
 import type { NumberType, TwilioPortInSnapshot } from '../../domain/port-request';
 import type { Portability } from '../../domain/split-order';
 import { TwilioRequestError, TwilioTransientError } from '../../shared/errors';
+import { lazy } from '../../shared/lazy';
 import type {
   IncomingPhoneNumber,
   TwilioAccountGateway,
   TwilioGateway,
   TwilioPortInCreateBody,
 } from '../../use-cases/ports';
-import { createTwilioClient } from './twilio-client';
+import type { TwilioClient } from './twilio-client';
 
-type TwilioClient = ReturnType<typeof createTwilioClient>;
+/**
+ * twilio-node (its base client, axios and the porting resources: about 100 ms of a cold start) is loaded with the
+ * first client, not at init: a `require`, which the bundle evaluates only when it runs.
+ */
+const twilioClientModule = lazy(() => require('./twilio-client') as typeof import('./twilio-client'));
 
 /** Turns twilio-node's errors into ours: 429, 5xx and no answer are transient; other 4xx are final. */
 export function toTwilioError(error: unknown, operation: string): Error {
@@ -258,7 +263,7 @@ export class TwilioNodeGateway implements TwilioGateway {
   }
 
   forAccount(credentials: { accountSid: string; authToken: string }): TwilioAccountGateway {
-    const client = createTwilioClient(credentials.accountSid, credentials.authToken, this.options);
+    const client = twilioClientModule().createTwilioClient(credentials.accountSid, credentials.authToken, this.options);
     return new TwilioNodeAccountGateway(client, credentials.accountSid, credentials.authToken, this.options);
   }
 }

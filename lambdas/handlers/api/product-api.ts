@@ -9,6 +9,7 @@ import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-w
 import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
 import { env, loadConfig } from '../../shared/config';
 import { HttpProblem } from '../../shared/errors';
+import { lazy } from '../../shared/lazy';
 import { logger } from '../../shared/logger';
 import { cancelPortRequest } from '../../use-cases/cancel-port-request';
 import { checkPortability } from '../../use-cases/check-portability';
@@ -25,7 +26,6 @@ import {
 } from '../../use-cases/read-ports';
 import { uploadUtilityBill } from '../../use-cases/upload-utility-bill';
 import { json, parseJsonBody, parseParam, problemJsonErrors } from './http';
-import { buildOpenApiDocument } from './openapi';
 import {
   accountIdSchema,
   documentUploadSchema,
@@ -70,6 +70,9 @@ const deps = {
     reminderIntervalSeconds: config.REMINDER_INTERVAL_SECONDS,
   },
 };
+
+/** The OpenAPI module (the document and its response schemas) is loaded with the first GET of it. */
+const openApi = lazy(() => import('./openapi'));
 
 type Route = (event: APIGatewayProxyEvent, accountId: string) => Promise<APIGatewayProxyResult>;
 
@@ -140,7 +143,8 @@ const routes: Record<string, Route> = {
 
 /** Routes outside /v1/accounts: no accountId to parse. */
 const unscopedRoutes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
-  'GET /v1/openapi.json': async () => json(200, buildOpenApiDocument({ serverUrl: config.PUBLIC_BASE_URL })),
+  'GET /v1/openapi.json': async () =>
+    json(200, (await openApi()).buildOpenApiDocument({ serverUrl: config.PUBLIC_BASE_URL })),
 };
 
 /** The main product's API: one function behind every /v1/accounts route; API Gateway has already routed. */
