@@ -42,5 +42,9 @@ export const env = {
    * absent); an email whose sender died before SES answered is sent again only past it.
    */
   EMAIL_CONFIRMATION_WINDOW_SECONDS: z._default(seconds, 600),
+  /** The bucket presigned document uploads go to (set by the CDK app with its grants). */
+  UPLOADS_BUCKET_NAME: nonEmpty(),
+  /** How long a presigned upload URL works: 900 (CONTRACT's 15 minutes), set by the CDK app; tests shorten it. */
+  DOCUMENT_UPLOAD_URL_SECONDS: z.coerce.number().check(z.int(), z.gte(1), z.lte(604_800)),
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };
