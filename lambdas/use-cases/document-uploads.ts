@@ -1,15 +1,11 @@
+import { MAX_DOCUMENT_BYTES } from '../shared/documents';
 import { HttpProblem } from '../shared/errors';
 import { newTimeSortableId } from '../shared/ids';
 import { logger } from '../shared/logger';
 import { documentUploadObjectKey } from '../shared/table-layout';
 import type { Clock, DocumentUpload, DocumentUploadStorage } from './ports';
 import { TwilioNotConnectedError } from './twilio-account';
-import {
-  MAX_DOCUMENT_BYTES,
-  sendUtilityBillToTwilio,
-  startsLikeContentType,
-  type UtilityBillDeps,
-} from './upload-utility-bill';
+import { sendUtilityBillToTwilio, startsLikeContentType, type UtilityBillDeps } from './upload-utility-bill';
 
 /** How long a presigned upload URL works (CONTRACT: 15 minutes). */
 export const UPLOAD_URL_LIFETIME_SECONDS = 15 * 60;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { PortRequestStatuses } from '../../domain/port-status';
+import { MAX_DOCUMENT_BYTES } from '../../shared/documents';
 import '../../shared/zod-locale';
 
 /** `{accountId}`: the Ring Tonic customer account. */
@@ -103,7 +104,11 @@ export const documentUploadRequestSchema = z.strictObject({
   contentType: documentContentType(),
   sizeBytes: z
     .number()
-    .check(z.int('must be a whole number of bytes'), z.gte(1), z.lte(5 * 1024 * 1024, 'at most 5242880 (5 MB)')),
+    .check(
+      z.int('must be a whole number of bytes'),
+      z.gte(1),
+      z.lte(MAX_DOCUMENT_BYTES, `at most ${MAX_DOCUMENT_BYTES} (5 MB)`),
+    ),
 });
 
 /** POST corrections: any losing-carrier field, PINs, a new utility bill; at least one. */
