@@ -66,8 +66,11 @@ describe('the uploads bucket', () => {
         r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: bucketId }),
     );
     expect(policies).toHaveLength(1);
-    const statements = (policies[0]?.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> })
-      .Statement;
+    const statements = (
+      (policies[0] as (typeof policies)[number]).Properties.PolicyDocument as {
+        Statement: Array<Record<string, unknown>>;
+      }
+    ).Statement;
     const denies = statements.filter((s) => s.Effect === 'Deny');
     expect(statements).toHaveLength(denies.length);
     const resourcesOf = { Resource: [bucketArn(), { 'Fn::Join': ['', [bucketArn(), '/*']] }] };
@@ -125,8 +128,11 @@ describe('what the product API may do with it', () => {
 
   it('tells the function the bucket and the 15-minute URL lifetime', () => {
     const variables = (
-      resources[stack.getLogicalId(stack.api.productApiFunction.node.defaultChild as never)]?.Properties
-        .Environment as { Variables: Record<string, unknown> }
+      (
+        resources[stack.getLogicalId(stack.api.productApiFunction.node.defaultChild as never)] as {
+          Properties: Record<string, unknown>;
+        }
+      ).Properties.Environment as { Variables: Record<string, unknown> }
     ).Variables;
     expect(variables.UPLOADS_BUCKET_NAME).toEqual({ Ref: bucketId });
     expect(variables.DOCUMENT_UPLOAD_URL_SECONDS).toBe('900');
