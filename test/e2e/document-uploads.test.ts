@@ -101,8 +101,8 @@ describe('presigned document uploads', () => {
 
     const [portRequestId] = (await account.order(documentSid, ['(415) 555-0130'])) as [string];
     const sid = await account.submitted(portRequestId);
-    const submitted = await account.sim<{ body: { documents: string[] } }>(`/_sim/port-ins/${sid}`);
-    expect(submitted.body.documents).toEqual([documentSid]);
+    const submitted = await account.sim<{ createBody: { documents: string[] } }>(`/_sim/port-ins/${sid}`);
+    expect(submitted.createBody.documents).toEqual([documentSid]);
     await account.setTwilioStatus(sid, { status: 'Completed' });
     const done = await account.waitFor(portRequestId, (pr) => pr.safeToCancelOldService, 'safe to cancel', 60000);
     expect(done.status).toBe('COMPLETED');
