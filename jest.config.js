@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Jest's node environment, with what the code under test writes to stdout and stderr shown only when a test fails.
+  testEnvironment: '<rootDir>/test/support/captured-log-environment.ts',
   roots: ['<rootDir>/test'],
   setupFiles: ['<rootDir>/local/polyfills.ts'],
   transform: {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { gatewayResponseHeaders, routesFromTemplate, startApiGateway } from './api-gateway';
+import { startCallRouter } from './call-router';
 import { resolveIntrinsics } from './cloudformation/resolve';
 import { dynamoTables, lambdaFunctions, stateMachineDefinition } from './cloudformation/template';
 import { type DynamoDbFaults, installDynamoDbFaults } from './dynamodb/faults';
@@ -54,7 +55,14 @@ export interface LocalStackOptions {
   readonly simulatorLatencyJitterMs?: number;
   /** Twilio's per-account REST concurrency limit in the simulator (429, error 20429, beyond it). Default none. */
   readonly simulatorMaxConcurrentRequestsPerAccount?: number;
+  /**
+   * The product's call router URL (CALL_ROUTER_URL: the voice URL imports give the numbers); the template's when
+   * absent. The local call router stand-in answers for it: the simulator sends the calls to that URL to the stand-in,
+   * signed over this URL.
+   */
   readonly callRouterUrl?: string;
+  /** Where the local call router stand-in listens. Default: a free port (`npm start`: 4020). */
+  readonly callRouterPort?: number;
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
   /**
@@ -111,6 +119,10 @@ export interface LocalStack {
     readonly dynamoDb: string;
     readonly secretsManager: string;
     readonly s3: string;
+    /** The local call router stand-in (its `/_router` control routes); Twilio is given `callRouterPublic`. */
+    readonly callRouter: string;
+    /** The URL the numbers' voice webhooks point to (CALL_ROUTER_URL), answered by the stand-in. */
+    readonly callRouterPublic: string;
   };
   readonly stateMachineArn: string;
   readonly tableName: string;
@@ -185,7 +197,7 @@ async function waitForTableActive(client: DynamoDBClient, TableName: string): Pr
 
 /**
  * Starts the whole service on this machine: dynalite, the SES stand-in, a Secrets Manager stand-in, the Twilio
- * simulator, the Step Functions endpoint running the state machine that the CDK app synthesizes, the API Gateway
+ * simulator, the call router stand-in (at the numbers' voice URL), the Step Functions endpoint running the state machine that the CDK app synthesizes, the API Gateway
  * stand-in, and a Lambda runtime running each function's bundle from the same synth in child processes
  * (local/lambda). Nothing is copied by hand from the template: tables, routes, function environments, timeouts
  * and the state machine are read from it.
@@ -353,6 +365,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = lambdaFunctions(template);
     const scheduleScale = options.scheduleIntervalScale ?? 1;
 
+    // Ring Tonic's call router: a stand-in at the URL the imports give the numbers' voice webhooks. It checks Twilio's
+    // signatures with the account's auth token as the simulator knows it.
+    const callRouterPublic =
+      options.callRouterUrl ??
+      functions.map((fn) => fn.environment.CALL_ROUTER_URL).find((value): value is string => typeof value === 'string');
+    if (!callRouterPublic) throw new Error('No CALL_ROUTER_URL in the template and no callRouterUrl given');
+    const callRouter = await startCallRouter({
+      port: options.callRouterPort ?? 0,
+      host,
+      publicUrl: callRouterPublic,
+      authTokenOf: async (accountSid) => {
+        const answer = await fetch(`${twilio.url}/_sim/accounts/${accountSid}/auth-token`);
+        return answer.ok ? ((await answer.json()) as { authToken: string }).authToken : undefined;
+      },
+      logger: (line) => log(`[call-router] ${line}`),
+    });
+    stops.push(() => callRouter.close());
+    const rewrite = await fetch(`${twilio.url}/_sim/url-rewrites`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ publicUrl: callRouter.publicUrl, localUrl: callRouter.voiceUrl }),
+    });
+    if (rewrite.status !== 204) {
+      throw new Error(`The Twilio simulator at ${twilio.url} refused the call router's URL: ${rewrite.status}`);
+    }
+
     const stepFunctions = await startStepFunctions({
       port: options.stepFunctionsPort ?? 0,
       host,
@@ -489,6 +527,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamoDb: dynamoDbUrl,
         secretsManager: secrets.url,
         s3: s3.url,
+        callRouter: callRouter.url,
+        callRouterPublic: callRouter.publicUrl,
       },
       stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
       tableName,

@@ -1,9 +1,16 @@
 import { badRequest, isoDateTime, isRecord, parseJsonObject, SimError, type SimResponse } from './http';
 import { isE164 } from './number-rules';
 import { type NumberChange, normaliseNumberStatus, normaliseRequestStatus } from './port-in-lifecycle';
-import { incomingNumberResource, portInResource } from './resources';
+import { callResource, incomingNumberResource, portInResource } from './resources';
 import type { RequestContext, Route, SimulatorParts } from './routing';
-import { type IncomingNumber, newSid, OPERATIONS, type OperationName, type PortInRequest } from './state';
+import {
+  type IncomingNumber,
+  newSid,
+  OPERATIONS,
+  type OperationName,
+  type PortInRequest,
+  type SimulatedCall,
+} from './state';
 import type { WebhookMode } from './webhooks';
 
 const WEBHOOK_MODES: readonly WebhookMode[] = ['deliver', 'drop', 'duplicate'];
@@ -29,6 +36,18 @@ function controlView(request: PortInRequest) {
       rejectionReason: n.rejectionReason,
     })),
     resource: portInResource(request),
+  };
+}
+
+/** The `/_sim/calls` view of a call: its resource, and the requests the simulator made to its URLs. */
+function callView(call: SimulatedCall) {
+  return {
+    resource: callResource(call),
+    otherLegSid: call.otherLegSid,
+    errorCode: call.errorCode,
+    timeoutSeconds: call.request?.timeoutSeconds ?? null,
+    timeLimitSeconds: call.request?.timeLimitSeconds ?? null,
+    voiceRequests: call.voiceRequests.map((r) => ({ ...r, at: isoDateTime(r.at) })),
   };
 }
 
@@ -133,6 +152,10 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
     if (typeof phoneNumber !== 'string' || !isE164(phoneNumber)) throw badRequest('phoneNumber must be E.164');
     const existing = store.findIncomingNumber(accountSid, phoneNumber);
     if (existing) return { status: 200, body: incomingNumberResource(existing) };
+    const voiceUrl = body.voiceUrl;
+    if (voiceUrl !== undefined && (typeof voiceUrl !== 'string' || !/^https?:\/\//.test(voiceUrl))) {
+      throw badRequest('voiceUrl must be an http(s) URL');
+    }
     const now = new Date();
     const number: IncomingNumber = {
       sid: newSid('PN'),
@@ -141,10 +164,41 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
       createdAt: now,
       updatedAt: now,
       portInRequestSid: undefined,
-      settings: typeof body.friendlyName === 'string' ? { friendly_name: body.friendlyName } : {},
+      settings: {
+        ...(typeof body.friendlyName === 'string' ? { friendly_name: body.friendlyName } : {}),
+        ...(typeof voiceUrl === 'string' ? { voice_url: voiceUrl, voice_method: 'POST' } : {}),
+      },
     };
     store.account(accountSid).incomingNumbers.set(number.sid, number);
     return { status: 201, body: incomingNumberResource(number) };
+  }
+
+  /**
+   * Makes calls to a number reach the account or not (`{ "reachable": false }`: as while the old carrier still
+   * routes a ported number). Kept by E.164 number, so it may be set before the number is in the account.
+   */
+  function setRouting(context: RequestContext): SimResponse {
+    const phoneNumber = context.params.phoneNumber ?? '';
+    if (!isE164(phoneNumber)) throw badRequest(`${phoneNumber} is not an E.164 number`);
+    const body = parseJsonObject(context.body);
+    if (typeof body.reachable !== 'boolean') throw badRequest('reachable must be true or false');
+    const account = store.account(context.params.accountSid ?? '');
+    const others = account.unreachableNumbers.filter((n) => n !== phoneNumber);
+    account.unreachableNumbers = body.reachable ? others : [...others, phoneNumber];
+    return { status: 204 };
+  }
+
+  /** Where the simulator really sends what Twilio would send to a public URL (the call router's, say). */
+  function addUrlRewrite(context: RequestContext): SimResponse {
+    const body = parseJsonObject(context.body);
+    const { publicUrl, localUrl } = body;
+    for (const [name, value] of Object.entries({ publicUrl, localUrl })) {
+      if (typeof value !== 'string' || !/^https?:\/\/\S+$/.test(value) || !URL.canParse(value)) {
+        throw badRequest(`${name} must be an http(s) URL`);
+      }
+    }
+    store.urlRewrites.set(publicUrl as string, localUrl as string);
+    return { status: 204 };
   }
 
   /** Rotates an account's auth token, as promoting Twilio's secondary token does: the old one stops working. */
@@ -216,6 +270,43 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
       authenticated: false,
       handle: rotateAuthToken,
     },
+    {
+      method: 'POST',
+      path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/incoming-phone-numbers\/(?<phoneNumber>[^/]+)\/routing$/,
+      authenticated: false,
+      handle: setRouting,
+    },
+    {
+      // What a stand-in of the account's application (the local call router) checks signatures with.
+      method: 'GET',
+      path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/auth-token$/,
+      authenticated: false,
+      handle: (context) => {
+        const authToken = store.accounts.get(context.params.accountSid ?? '')?.authToken;
+        if (!authToken) throw new SimError(404, 20404, `No auth token known for ${context.params.accountSid}`);
+        return { status: 200, body: { accountSid: context.params.accountSid, authToken } };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/_sim\/calls$/,
+      authenticated: false,
+      handle: (context) => {
+        const accountSid = context.url.searchParams.get('accountSid');
+        const all = [...store.accounts.values()]
+          .filter((account) => !accountSid || account.sid === accountSid)
+          .flatMap((account) => [...account.calls.values()])
+          .sort((a, b) => a.sequence - b.sequence);
+        return { status: 200, body: all.map(callView) };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/_sim\/url-rewrites$/,
+      authenticated: false,
+      handle: () => ({ status: 200, body: Object.fromEntries(store.urlRewrites) }),
+    },
+    { method: 'POST', path: /^\/_sim\/url-rewrites$/, authenticated: false, handle: addUrlRewrite },
     {
       method: 'GET',
       path: /^\/_sim\/webhooks$/,

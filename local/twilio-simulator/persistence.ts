@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Account, IncomingNumber, PortInRequest, SimulatorStore, UploadedDocument } from './state';
+import type { Account, IncomingNumber, PortInRequest, SimulatedCall, SimulatorStore, UploadedDocument } from './state';
 import type { OutstandingDelivery } from './webhooks';
 
 /**
  * The simulator's state in a JSON file, so that a local stack restarted on its data dir meets the same Twilio:
- * accounts (with their auth tokens, numbers, documents and webhook configuration), port-in requests (with where
+ * accounts (with their auth tokens, numbers, documents, webhook configuration, calls and numbers made unreachable),
+ * port-in requests (with where
  * their auto-advance walk stands) and the webhooks not yet delivered. Faults and the rest of the webhook log are
  * not kept.
  */
@@ -53,24 +54,31 @@ export function restoreStore(store: SimulatorStore, text: string): OutstandingDe
     webhooks?: OutstandingDelivery[];
   };
   if (data.version !== VERSION) throw new Error(`Unknown simulator state version ${String(data.version)}`);
+  let sequence = 0;
   for (const raw of data.accounts ?? []) {
-    const decoded = decode(raw) as Omit<Account, 'incomingNumbers' | 'documents'> & {
+    const decoded = decode(raw) as Omit<Account, 'incomingNumbers' | 'documents' | 'calls' | 'unreachableNumbers'> & {
       incomingNumbers: IncomingNumber[];
       documents: UploadedDocument[];
+      // Absent from the files of a simulator that had no Calls yet.
+      calls?: SimulatedCall[];
+      unreachableNumbers?: string[];
     };
+    const calls = decoded.calls ?? [];
     store.accounts.set(decoded.sid, {
       ...decoded,
       incomingNumbers: new Map(decoded.incomingNumbers.map((n) => [n.sid, n])),
       documents: new Map(decoded.documents.map((d) => [d.sid, d])),
+      calls: new Map(calls.map((c) => [c.sid, c])),
+      unreachableNumbers: decoded.unreachableNumbers ?? [],
     });
+    for (const call of calls) sequence = Math.max(sequence, call.sequence);
   }
-  let sequence = 0;
   for (const raw of data.portIns ?? []) {
     const request = decode(raw) as PortInRequest;
     store.portIns.set(request.sid, request);
     sequence = Math.max(sequence, request.sequence);
   }
-  // New requests sort after the restored ones.
+  // New requests and calls sort after the restored ones.
   while (store.nextSequence() < sequence) {
     // advances the store's counter
   }

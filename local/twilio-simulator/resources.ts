@@ -5,6 +5,7 @@ import type {
   IncomingNumber,
   PortInNumber,
   PortInRequest,
+  SimulatedCall,
   UploadedDocument,
   WebhookConfiguration,
 } from './state';
@@ -138,6 +139,63 @@ export function incomingNumberResource(number: IncomingNumber) {
   };
 }
 
+const CALL_SUBRESOURCES = {
+  notifications: 'Notifications',
+  recordings: 'Recordings',
+  payments: 'Payments',
+  events: 'Events',
+  siprec: 'Siprec',
+  streams: 'Streams',
+  transcriptions: 'Transcriptions',
+  user_defined_message_subscriptions: 'UserDefinedMessageSubscriptions',
+  user_defined_messages: 'UserDefinedMessages',
+};
+
+/** Whole seconds between answer and end, as Twilio writes `duration`; null for a call never answered or not over. */
+export function callDurationSeconds(call: SimulatedCall): number | null {
+  if (!call.answerTime || !call.endTime) return null;
+  return Math.max(0, Math.round((call.endTime.getTime() - call.answerTime.getTime()) / 1000));
+}
+
+/** The `api.v2010.account.call` representation. */
+export function callResource(call: SimulatedCall) {
+  const uri = `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}`;
+  const duration = callDurationSeconds(call);
+  return {
+    sid: call.sid,
+    date_created: rfc2822(call.createdAt),
+    date_updated: rfc2822(call.updatedAt),
+    // The inbound leg of a PSTN call is a call of its own, not a child of the outbound one.
+    parent_call_sid: null,
+    account_sid: call.accountSid,
+    to: call.to,
+    to_formatted: friendlyUsNumber(call.to),
+    from: call.from,
+    from_formatted: friendlyUsNumber(call.from),
+    phone_number_sid: call.phoneNumberSid,
+    status: call.status,
+    start_time: call.startTime ? rfc2822(call.startTime) : null,
+    // "Empty if the call did not complete successfully", and for a call not over yet.
+    end_time: call.endTime && call.answerTime ? rfc2822(call.endTime) : null,
+    duration: duration === null ? null : String(duration),
+    // Twilio fills the price in some time after the call; the simulator never does.
+    price: null,
+    price_unit: 'USD',
+    direction: call.direction,
+    answered_by: null,
+    api_version: '2010-04-01',
+    forwarded_from: null,
+    group_sid: null,
+    caller_name: null,
+    queue_time: '0',
+    trunk_sid: null,
+    uri: `${uri}.json`,
+    subresource_uris: Object.fromEntries(
+      Object.entries(CALL_SUBRESOURCES).map(([key, name]) => [key, `${uri}/${name}.json`]),
+    ),
+  };
+}
+
 /** The `api.v2010.account` representation. */
 export function accountResource(account: Account) {
   const base = `/2010-04-01/Accounts/${account.sid}`;
@@ -151,6 +209,7 @@ export function accountResource(account: Account) {
     status: 'active',
     subresource_uris: {
       incoming_phone_numbers: `${base}/IncomingPhoneNumbers.json`,
+      calls: `${base}/Calls.json`,
     },
     type: 'Full',
     uri: `${base}.json`,

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AutoAdvancer } from './auto-advance';
+import type { CallExchange } from './call-exchange';
 import type { SimResponse } from './http';
 import type { PortInLifecycle } from './port-in-lifecycle';
 import type { OperationName, SimulatorStore } from './state';
@@ -35,4 +36,5 @@ export interface SimulatorParts {
   lifecycle: PortInLifecycle;
   webhooks: WebhookDispatcher;
   autoAdvancer: AutoAdvancer;
+  calls: CallExchange;
 }

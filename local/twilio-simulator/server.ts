@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AutoAdvancer } from './auto-advance';
+import { CallExchange } from './call-exchange';
+import { callsRoutes } from './calls-routes';
 import { controlRoutes } from './control-routes';
 import { defaultErrorCode, readBody, SimError, type SimResponse, twilioErrorBody } from './http';
 import { incomingNumbersRoutes } from './incoming-numbers-routes';
@@ -35,6 +37,13 @@ export interface TwilioSimulatorOptions extends SimulatorRealismOptions {
    * which sends those webhooks then. In memory only when absent.
    */
   stateFile?: string;
+  /**
+   * Public URL prefix → local base URL: requests Twilio would make to the public URL (a number's voice URL, say) go
+   * to the local one, signed over the public URL. More can be added with `POST /_sim/url-rewrites`.
+   */
+  urlRewrites?: Record<string, string>;
+  /** How long a voice URL may take to answer a call before Twilio gives up on it. Default 15000 ms, as Twilio. */
+  voiceUrlTimeoutMs?: number;
 }
 
 /** A running simulator. */
@@ -91,7 +100,10 @@ function writeResponse(res: ServerResponse, response: SimResponse): void {
   res.writeHead(response.status, headers).end(JSON.stringify(response.body));
 }
 
-/** Starts the in-memory Twilio simulator (Porting v1, Documents upload, 2010 IncomingPhoneNumbers, /_sim control). */
+/**
+ * Starts the in-memory Twilio simulator (Porting v1, Documents upload, 2010 IncomingPhoneNumbers and Calls, /_sim
+ * control).
+ */
 export async function startTwilioSimulator(options: TwilioSimulatorOptions = {}): Promise<TwilioSimulator> {
   const logger = options.logger ?? (() => {});
   const store = new SimulatorStore();
@@ -114,13 +126,30 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
     stepMs: options.autoAdvanceStepMs ?? 1500,
     persist: () => storeFile?.saveSoon(),
   });
-  const parts: SimulatorParts = { store, lifecycle, webhooks, autoAdvancer };
+  for (const [publicUrl, localUrl] of Object.entries(options.urlRewrites ?? {})) {
+    store.urlRewrites.set(publicUrl, localUrl);
+  }
+  const calls = new CallExchange(store, {
+    ...(options.voiceUrlTimeoutMs !== undefined ? { voiceUrlTimeoutMs: options.voiceUrlTimeoutMs } : {}),
+    logger,
+    persist: () => storeFile?.saveSoon(),
+  });
+  // Calls that were going when the simulator stopped do not go on.
+  const interrupted = calls.settleInterrupted();
+  if (interrupted > 0) logger(`calls: ${interrupted} calls left going at the last stop ended`);
+  const parts: SimulatorParts = { store, lifecycle, webhooks, autoAdvancer, calls };
   const resetAll = () => {
     autoAdvancer.stopAll();
+    calls.dropAll();
     store.reset();
     webhooks.reset();
   };
-  const routes = [...portingRoutes(parts), ...incomingNumbersRoutes(parts), ...controlRoutes(parts, resetAll)];
+  const routes = [
+    ...portingRoutes(parts),
+    ...incomingNumbersRoutes(parts),
+    ...callsRoutes(parts),
+    ...controlRoutes(parts, resetAll),
+  ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -202,6 +231,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions = {})
       storeFile?.close();
       autoAdvancer.stopAll();
       webhooks.close();
+      calls.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Also drops keep-alive sockets and requests held by a "no answer" fault.

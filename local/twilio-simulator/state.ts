@@ -46,6 +46,10 @@ export const OPERATIONS = [
   'listIncomingPhoneNumbers',
   'fetchIncomingPhoneNumber',
   'updateIncomingPhoneNumber',
+  'createCall',
+  'fetchCall',
+  'listCalls',
+  'updateCall',
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
@@ -96,6 +100,75 @@ export interface IncomingNumber {
   updatedAt: Date;
 }
 
+/** Call statuses, as the 2010-04-01 API spells them (`call_enum_status`). */
+export const CALL_STATUSES = [
+  'queued',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'failed',
+  'no-answer',
+  'canceled',
+] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+/** A call in these statuses is over. */
+export const FINAL_CALL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
+
+/** What an outbound call was asked to do (the create parameters the simulator acts on). */
+export interface OutboundCallRequest {
+  /** TwiML URL of the call (`Url`), requested when the call is answered. */
+  readonly url: string | null;
+  readonly method: 'GET' | 'POST';
+  /** Inline TwiML (`Twiml`), used when there is no Url. */
+  readonly twiml: string | null;
+  /** How long the call rings before it is given up as no-answer (`Timeout`, seconds, 1..600, default 60). */
+  readonly timeoutSeconds: number;
+  /** The longest the call may last once answered (`TimeLimit`, seconds, default 14400). */
+  readonly timeLimitSeconds: number;
+  readonly statusCallback: string | null;
+  readonly statusCallbackMethod: 'GET' | 'POST';
+  /** initiated, ringing, answered, completed; `completed` alone when none was asked for. */
+  readonly statusCallbackEvents: readonly string[];
+}
+
+/** One request the simulator made to a voice URL (or a call's Url), kept on the call for tests and demos. */
+export interface VoiceRequestRecord {
+  readonly at: Date;
+  /** The URL Twilio signs and the application sees (before any local rewrite). */
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  /** The status the URL answered; null when it gave no answer (refused, unreachable, timed out). */
+  responseStatus: number | null;
+  error: string | null;
+}
+
+/** A call (CA sid): an outbound-api leg placed through the API, or the inbound leg it made to a number. */
+export interface SimulatedCall {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly sequence: number;
+  readonly direction: 'outbound-api' | 'inbound';
+  readonly from: string;
+  readonly to: string;
+  /** The IncomingPhoneNumber that received an inbound leg (or placed an outbound one). */
+  readonly phoneNumberSid: string | null;
+  readonly createdAt: Date;
+  /** Outbound leg: what the create asked for. */
+  readonly request: OutboundCallRequest | undefined;
+  /** Inbound leg: the outbound leg that made it; outbound leg: its inbound leg, once there is one. */
+  otherLegSid: string | null;
+  status: CallStatus;
+  startTime: Date | null;
+  answerTime: Date | null;
+  endTime: Date | null;
+  updatedAt: Date;
+  /** Why a call failed, as Twilio's debugger would say it (11200 HTTP retrieval failure, ...). */
+  errorCode: number | null;
+  voiceRequests: VoiceRequestRecord[];
+}
+
 /** A utility bill uploaded through /v1/Documents (RD sid). */
 export interface UploadedDocument {
   readonly sid: string;
@@ -126,6 +199,13 @@ export interface Account {
   webhookConfiguration: WebhookConfiguration | undefined;
   readonly incomingNumbers: Map<string, IncomingNumber>;
   readonly documents: Map<string, UploadedDocument>;
+  /** Calls of the account, both legs (CA sid). */
+  readonly calls: Map<string, SimulatedCall>;
+  /**
+   * E.164 numbers whose calls do not reach the account (`/_sim/.../routing`), as while the old carrier still routes
+   * a ported number; kept for numbers not (yet) in the account too.
+   */
+  unreachableNumbers: string[];
 }
 
 /**
@@ -150,6 +230,12 @@ export class SimulatorStore {
   readonly accounts = new Map<string, Account>();
   readonly portIns = new Map<string, PortInRequest>();
   readonly faults = new Map<OperationName, Fault>();
+  /**
+   * Public URL prefix → local base URL: where the simulator really sends a request Twilio would send to a public URL
+   * (the call router's https URL, say). Signatures are computed over the public URL. Wiring of the local stack, not
+   * state: kept by `reset()` and not in the state file.
+   */
+  readonly urlRewrites = new Map<string, string>();
   private sequence = 0;
 
   /** The account with this sid, created empty on first use. */
@@ -163,6 +249,8 @@ export class SimulatorStore {
         webhookConfiguration: undefined,
         incomingNumbers: new Map(),
         documents: new Map(),
+        calls: new Map(),
+        unreachableNumbers: [],
       };
       this.accounts.set(accountSid, account);
     }
@@ -181,6 +269,29 @@ export class SimulatorStore {
       if (number.phoneNumber === phoneNumber) return number;
     }
     return undefined;
+  }
+
+  /**
+   * The IncomingPhoneNumber a call to this number rings: the calling account's own first, else any account's (a
+   * Twilio number is reachable from anywhere).
+   */
+  findCalledNumber(callerAccountSid: string, phoneNumber: string): IncomingNumber | undefined {
+    const own = this.findIncomingNumber(callerAccountSid, phoneNumber);
+    if (own) return own;
+    for (const account of this.accounts.values()) {
+      for (const number of account.incomingNumbers.values()) {
+        if (number.phoneNumber === phoneNumber) return number;
+      }
+    }
+    return undefined;
+  }
+
+  /** The URL the simulator really requests for a public one (see {@link urlRewrites}). */
+  rewriteUrl(url: string): string {
+    for (const [prefix, base] of this.urlRewrites) {
+      if (url.startsWith(prefix)) return base + url.slice(prefix.length);
+    }
+    return url;
   }
 
   /** The open request (of any account) that still holds this number, if any. */

@@ -112,7 +112,7 @@ describe('a port that waits for months', () => {
         // the polls between them owe no email.
         reminderIntervalSeconds: 4,
         retryIntervalScale: 0.01,
-        ...(process.env.LOCAL_STACK_LOG ? { log: (line: string) => process.stdout.write(`${line}\n`) } : {}),
+        log: (line: string) => process.stdout.write(`${line}\n`),
       });
       api = new SignedApiClient(stack.urls.api, LOCAL_CREDENTIALS);
       sfn = new SFNClient({ endpoint: stack.urls.stepFunctions, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });

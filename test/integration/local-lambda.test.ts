@@ -250,7 +250,16 @@ describe('the local Lambda runtime, on a probe function', () => {
     // Armed once: the next invocation passes the point, on a new instance.
     const next = await invoke('ProbeA', { action: 'crash-point', point: 'order-written', tag: 'passes' });
     expect(next.pid).not.toBe(warm.pid);
-    const past = lines.filter((line) => line.functionName === 'ProbeA' && line.line.startsWith('probe past'));
+    const pastLines = () =>
+      lines.filter((line) => line.functionName === 'ProbeA' && line.line.startsWith('probe past'));
+    // A line reaches the log through the instance's stdout pipe, which may lag the invoke's answer.
+    const past = await eventually(
+      async () => {
+        const seen = pastLines();
+        return seen.some((line) => line.line === 'probe past order-written passes') ? seen : undefined;
+      },
+      { what: "the probe's line past order-written" },
+    );
     expect(past.map((line) => line.line)).toEqual(
       expect.arrayContaining([
         'probe past order-written unarmed',

@@ -57,7 +57,7 @@ export type Problem = {
   errors?: Array<{ path: string; message: string }>;
 };
 
-/** The local stack on free ports, with short retries; LOCAL_STACK_LOG=1 prints its log. */
+/** The local stack on free ports, with short retries; its log is shown when a test fails (LOCAL_STACK_LOG=1: always). */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
     apiPort: 0,
@@ -66,7 +66,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     pollIntervalSeconds: 30,
     retryIntervalScale: 0.01,
     callRouterUrl: CALL_ROUTER_URL,
-    ...(process.env.LOCAL_STACK_LOG ? { log: (line: string) => process.stdout.write(`${line}\n`) } : {}),
+    log: (line: string) => process.stdout.write(`${line}\n`),
     ...options,
   });
 }

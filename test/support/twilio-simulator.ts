@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
 import { createTwilioClient, rewriteTwilioUri } from '../../lambdas/adapters/twilio/twilio-client';
+import { assertMatchesSpec, type SpecName } from '../contract/openapi-schema';
 
 /** One webhook the receiver accepted (answered 200), with when it arrived. */
 export interface ReceivedWebhook {
@@ -66,6 +69,19 @@ export function nextSimulatorNumber(): string {
   return `+1628${String(2_000_000 + numberCounter)}`;
 }
 
+/**
+ * The full twilio-node client (every product, unlike the service's createTwilioClient) with its requests sent to the
+ * simulator: for tests of the resources the service's client does not carry (Calls).
+ */
+export function fullTwilioClient(accountSid: string, authToken: string, simulatorUrl: string): twilio.Twilio {
+  class RedirectingRequestClient extends twilio.RequestClient {
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      return super.request<TData>({ ...opts, uri: rewriteTwilioUri(opts.uri, simulatorUrl) });
+    }
+  }
+  return twilio(accountSid, authToken, { httpClient: new RedirectingRequestClient() });
+}
+
 /** A Twilio account on the simulator at `simulatorUrl`, set up as a tenant's: its webhooks to a URL, one bill. */
 export class SimulatorAccount {
   readonly sid = `AC${randomBytes(16).toString('hex')}`;
@@ -121,4 +137,27 @@ export class SimulatorAccount {
     const fetched = await this.client.numbers.v1.portingPortIns(sid).fetch();
     return `${fetched.portInRequestStatus}/${fetched.phoneNumbers?.[0]?.portInPhoneNumberStatus}`;
   }
+}
+
+/** A twilio-node client: the service's narrow one (createTwilioClient) or the full `twilio()` one. */
+type AnyTwilioClient = { readonly httpClient?: unknown };
+
+/** What twilio-node really received on the last call of this client, before it built its objects. */
+export function lastTwilioResponse(client: AnyTwilioClient): { statusCode: number; body: unknown } {
+  const response = (client.httpClient as twilio.RequestClient | undefined)?.lastResponse;
+  if (!response) throw new Error('no response recorded');
+  return { statusCode: response.statusCode, body: response.body };
+}
+
+/** Runs a twilio-node call and checks the raw answer's status and body against Twilio's spec for the operation. */
+export async function specCall<T>(
+  client: AnyTwilioClient,
+  [spec, method, pathTemplate, status]: [SpecName, string, string, number],
+  call: () => Promise<T>,
+): Promise<T> {
+  const result = await call();
+  const response = lastTwilioResponse(client);
+  expect(response.statusCode).toBe(status);
+  if (status !== 204) assertMatchesSpec(spec, method, pathTemplate, status, response.body);
+  return result;
 }

@@ -1,0 +1,1 @@
+export { type CallRouter, type CallRouterOptions, hangUpTwiml, type RoutedRequest, startCallRouter } from './server';
