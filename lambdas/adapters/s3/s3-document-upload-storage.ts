@@ -1,13 +1,5 @@
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig } from '../../shared/aws-clients';
 import type { DocumentUploadStorage } from '../../use-cases/ports';
 import { traced } from '../observability/tracer';
@@ -15,23 +7,47 @@ import { traced } from '../observability/tracer';
 /** The headers a presigned PUT signs: S3 then refuses a body of another type or length than declared. */
 const SIGNED_UPLOAD_HEADERS = ['content-type', 'content-length'] as const;
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+type Presigner = typeof import('@aws-sdk/s3-request-presigner');
+
 /**
  * The uploads bucket. Presigned URLs are signed with the function's own credentials, so they can do only what its
  * role may (PutObject under the uploads prefix). Locally the SDK finds the S3 stand-in through AWS_ENDPOINT_URL_S3
  * and, the endpoint being an IP address, addresses the bucket path-style by itself.
+ *
+ * The S3 client and the presigner are loaded on first use: they add about 80 ms to a cold start, which only the two
+ * upload routes of ProductApiFunction need to pay.
  */
 export class S3DocumentUploadStorage implements DocumentUploadStorage {
+  private sdk?: Promise<{ s3: S3Sdk; presigner: Presigner; client: S3Client }>;
+
   constructor(
     private readonly bucketName: string,
-    private readonly client: S3Client = traced(
-      new S3Client({
-        ...awsClientConfig,
-        // By default the SDK adds a CRC32 of the (empty) body to a presigned PutObject's query, which S3 then
-        // holds the real upload to and refuses; the caller's bytes are checked by the signed length and on completion.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-      }),
-    ),
+    /** @default - an S3 client with the service's settings, made on first use */
+    private readonly clientOverride?: S3Client,
   ) {}
+
+  private load(): Promise<{ s3: S3Sdk; presigner: Presigner; client: S3Client }> {
+    this.sdk ??= (async () => {
+      const [s3, presigner] = await Promise.all([
+        import('@aws-sdk/client-s3'),
+        import('@aws-sdk/s3-request-presigner'),
+      ]);
+      const client =
+        this.clientOverride ??
+        traced(
+          new s3.S3Client({
+            ...awsClientConfig,
+            // By default the SDK adds a CRC32 of the (empty) body to a presigned PutObject's query, which S3 then
+            // holds the real upload to and refuses; the caller's bytes are checked by the signed length and on
+            // completion.
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+          }),
+        );
+      return { s3, presigner, client };
+    })();
+    return this.sdk;
+  }
 
   async presignPut(object: {
     key: string;
@@ -39,9 +55,10 @@ export class S3DocumentUploadStorage implements DocumentUploadStorage {
     sizeBytes: number;
     expiresInSeconds: number;
   }): Promise<{ url: string; headers: Record<string, string> }> {
-    const url = await getSignedUrl(
-      this.client,
-      new PutObjectCommand({
+    const { s3, presigner, client } = await this.load();
+    const url = await presigner.getSignedUrl(
+      client,
+      new s3.PutObjectCommand({
         Bucket: this.bucketName,
         Key: object.key,
         ContentType: object.contentType,
@@ -53,12 +70,13 @@ export class S3DocumentUploadStorage implements DocumentUploadStorage {
   }
 
   async get(key: string, options: { maxBytes: number }): Promise<{ sizeBytes: number; content?: Buffer } | undefined> {
+    const { s3, client } = await this.load();
     let answer: GetObjectCommandOutput;
     try {
-      answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
+      answer = await client.send(new s3.GetObjectCommand({ Bucket: this.bucketName, Key: key }));
     } catch (error) {
-      // NoSuchKey needs s3:ListBucket on the prefix (granted); without it S3 would answer AccessDenied instead.
-      if (error instanceof NoSuchKey) return undefined;
+      // NoSuchKey needs s3:ListBucket on the bucket (granted); without it S3 would answer AccessDenied instead.
+      if (error instanceof s3.NoSuchKey) return undefined;
       throw error;
     }
     const sizeBytes = answer.ContentLength ?? 0;
@@ -72,6 +90,7 @@ export class S3DocumentUploadStorage implements DocumentUploadStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
+    const { s3, client } = await this.load();
+    await client.send(new s3.DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
   }
 }
