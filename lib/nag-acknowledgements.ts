@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { DOCUMENT_UPLOADS_PREFIX } from '../lambdas/shared/table-layout';
 import type { ServiceFunction } from './constructs/service-function';
 import type { PortInStack } from './port-in-stack';
 
@@ -61,6 +62,24 @@ export function acknowledgeNagFindings(stack: PortInStack): void {
       reason:
         'Twilio auth tokens are created at run time, one secret per customer account, under this name prefix: ' +
         'the prefix is the narrowest scope there is.',
+    });
+  }
+
+  const uploads = stack.documentUploads.bucket;
+  Validations.of(uploads).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'The bucket only holds utility bills for the minutes between a presigned PUT and its completion (a day at most): ' +
+      'every completion is in the API access logs and the function logs; CloudTrail data events can be turned on ' +
+      'account-wide where object-level audit is wanted.',
+  });
+  const productApiRole = stack.api.productApiFunction.role;
+  if (productApiRole) {
+    Validations.of(productApiRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(stack, uploads.arnForObjects(`${DOCUMENT_UPLOADS_PREFIX}*`))}]`,
+      reason:
+        'Upload keys are made at run time, one per upload (document-uploads/{accountId}/{uploadId}): the prefix is ' +
+        'the narrowest scope there is.',
     });
   }
 

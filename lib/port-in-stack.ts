@@ -8,6 +8,7 @@ import { EmailSendConfirmations } from './constructs/email-confirmations';
 import { PortInNotifications } from './constructs/notifications';
 import { PortInOperations } from './constructs/operations';
 import { TwilioSecrets } from './constructs/secrets';
+import { DocumentUploads } from './constructs/uploads';
 import { PortWorkflow } from './constructs/workflow';
 import { WorkflowStartSweeper } from './constructs/workflow-start-sweeper';
 
@@ -32,6 +33,7 @@ export class PortInStack extends Stack {
   readonly config: PortInConfig;
   readonly data: PortInData;
   readonly secrets: TwilioSecrets;
+  readonly documentUploads: DocumentUploads;
   readonly notifications: PortInNotifications;
   readonly workflow: PortWorkflow;
   readonly api: PortInApi;
@@ -47,6 +49,7 @@ export class PortInStack extends Stack {
 
     this.data = new PortInData(this, 'Data');
     this.secrets = new TwilioSecrets(this, 'TwilioSecrets', { namePrefix: config.twilioSecretPrefix });
+    this.documentUploads = new DocumentUploads(this, 'DocumentUploads');
     this.notifications = new PortInNotifications(this, 'Notifications', {
       senderEmail: config.senderEmail,
       configurationSetName: config.sesConfigurationSetName || undefined,
@@ -64,6 +67,7 @@ export class PortInStack extends Stack {
     this.api = new PortInApi(this, 'Api', {
       table: this.data.table,
       secrets: this.secrets,
+      documentUploads: this.documentUploads,
       workflow: this.workflow,
       publicBaseUrl: config.publicBaseUrl,
       callRouterUrl: config.callRouterUrl,
@@ -101,6 +105,10 @@ export class PortInStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'UploadsBucketName', {
+      value: this.documentUploads.bucket.bucketName,
+      description: 'S3 bucket of presigned document uploads (objects expire after a day)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.operations.alarmTopic.topicArn,
       description: 'SNS topic every operations alarm notifies',

@@ -22,6 +22,7 @@ import {
   startLambdaRuntime,
 } from './lambda';
 import { resumeOpenPorts } from './resume';
+import { bucketsFromTemplate, type LocalS3, localBucketName, startS3 } from './s3';
 import { type LocalScheduler, schedulesFromTemplate, startScheduler } from './scheduler';
 import { startSecretsManager } from './secrets-manager';
 import { configurationSetsFromTemplate, startSes } from './ses';
@@ -41,6 +42,7 @@ export interface LocalStackOptions {
   readonly stepFunctionsPort?: number;
   readonly dynamoDbPort?: number;
   readonly secretsManagerPort?: number;
+  readonly s3Port?: number;
   /** How long the workflow waits for a webhook before it reads Twilio itself. */
   readonly pollIntervalSeconds?: number;
   /** How often a "do not cancel yet" reminder goes out. */
@@ -74,8 +76,8 @@ export interface LocalStackOptions {
    */
   readonly scheduleIntervalScale?: number;
   /**
-   * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails and the Twilio simulator's state
-   * are kept; in memory when absent. With data
+   * Where DynamoDB's data, the secrets, the SES stand-in's record of sent emails, the S3 objects and the Twilio
+   * simulator's state are kept; in memory (S3: a temporary folder) when absent. With data
    * from an earlier run, the port requests it left open are resumed at start (see local/resume.ts).
    */
   readonly dataDir?: string;
@@ -121,6 +123,7 @@ export interface LocalStack {
     readonly stepFunctions: string;
     readonly dynamoDb: string;
     readonly secretsManager: string;
+    readonly s3: string;
     /** The local call router stand-in (its `/_router` control routes); Twilio is given `callRouterPublic`. */
     readonly callRouter: string;
     /** The URL the numbers' voice webhooks point to (CALL_ROUTER_URL), answered by the stand-in. */
@@ -128,6 +131,10 @@ export interface LocalStack {
   };
   readonly stateMachineArn: string;
   readonly tableName: string;
+  /** The S3 bucket of presigned document uploads, as the functions name it. */
+  readonly uploadsBucketName: string;
+  /** The S3 stand-in (its lifecycle sweep, for tests). */
+  readonly s3: Pick<LocalS3, 'sweepExpired'>;
   /** The port requests whose executions were started again at start, from the data an earlier run left. */
   readonly resumed: readonly string[];
   /** Faults of the SES stand-in. */
@@ -285,12 +292,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const type = resources[logicalId]?.Type;
         if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
         if (type === 'AWS::Lambda::Function') return logicalId;
+        if (type === 'AWS::S3::Bucket') return localBucketName(logicalId);
         return logicalId;
       },
       getAtt(logicalId: string, attribute: string): string {
         const type = resources[logicalId]?.Type;
         if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return functionArn(logicalId);
         if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
+        if (type === 'AWS::S3::Bucket' && attribute === 'Arn') return `arn:aws:s3:::${localBucketName(logicalId)}`;
         if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn') {
           return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${logicalId}`;
         }
@@ -298,6 +307,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     };
     const pseudo = { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, partition: 'aws' };
+
+    // S3: s3rver's storage behind a SigV4 check (local/s3), with the template's buckets and their lifecycle.
+    const buckets = bucketsFromTemplate(template, localBucketName);
+    const s3 = await startS3({
+      host,
+      port: options.s3Port ?? 0,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      buckets,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      log: (line) => log(`[s3] ${line}`),
+    });
+    stops.push(() => s3.close());
 
     const invoke = async (logicalId: string, event: unknown): Promise<unknown> =>
       (await lambdaRuntime).invoke(logicalId, event);
@@ -427,6 +449,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SFN: stepFunctions.url,
       AWS_ENDPOINT_URL_SESV2: sesUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_S3: s3.url,
       TWILIO_API_BASE_URL: twilio.url,
       ...(options.twilioTimeoutMs !== undefined ? { TWILIO_TIMEOUT_MS: String(options.twilioTimeoutMs) } : {}),
       POWERTOOLS_LOG_LEVEL: 'WARN',
@@ -509,11 +532,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stepFunctions: stepFunctions.url,
         dynamoDb: dynamoDbUrl,
         secretsManager: secrets.url,
+        s3: s3.url,
         callRouter: callRouter.url,
         callRouterPublic: callRouter.publicUrl,
       },
       stateMachineArn: stepFunctions.stateMachineArn(stateMachineName),
       tableName,
+      uploadsBucketName: buckets[0]?.name ?? '',
+      s3,
       resumed,
       ses,
       lambdaFaults: runtime.faults,

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     stepFunctionsPort: numberFromEnv('SFN_PORT', 8083),
     dynamoDbPort: numberFromEnv('DYNAMODB_PORT', 8000),
     secretsManagerPort: numberFromEnv('SECRETS_MANAGER_PORT', 8084),
+    s3Port: numberFromEnv('S3_PORT', 4568),
     callRouterPort: numberFromEnv('CALL_ROUTER_PORT', 4020),
     pollIntervalSeconds: numberFromEnv('POLL_INTERVAL_SECONDS', 30),
     reminderIntervalSeconds: numberFromEnv('REMINDER_INTERVAL_SECONDS', 3 * 24 * 3600),
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   Step Functions endpoint:   ${stack.urls.stepFunctions}
   DynamoDB (dynalite):       ${stack.urls.dynamoDb}   table ${stack.tableName}
   Secrets Manager stand-in:  ${stack.urls.secretsManager}
+  S3 (s3rver, SigV4):        ${stack.urls.s3}   bucket ${stack.uploadsBucketName}
   Call router stand-in:      ${stack.urls.callRouter}   (answers ${stack.urls.callRouterPublic})
   Data:                      ${dataDir ?? 'in memory'}${stack.resumed.length > 0 ? `   (resumed ${stack.resumed.length} open port requests)` : ''}
 Ctrl-C stops everything.`);
@@ -67,6 +69,7 @@ Ctrl-C stops everything.`);
           pid: process.pid,
           urls: stack.urls,
           tableName: stack.tableName,
+          uploadsBucketName: stack.uploadsBucketName,
           stateMachineArn: stack.stateMachineArn,
           resumed: stack.resumed,
         },

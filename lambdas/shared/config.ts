@@ -47,5 +47,9 @@ export const env = {
    * so a burst of webhooks is read by one sync (set by the CDK app; 15 s when absent; 0 turns it off).
    */
   WEBHOOK_SETTLE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(3600)), 15),
+  /** The bucket presigned document uploads go to (set by the CDK app with its grants). */
+  UPLOADS_BUCKET_NAME: nonEmpty(),
+  /** How long a presigned upload URL works: 900 (CONTRACT's 15 minutes), set by the CDK app; tests shorten it. */
+  DOCUMENT_UPLOAD_URL_SECONDS: z.coerce.number().check(z.int(), z.gte(1), z.lte(604_800)),
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

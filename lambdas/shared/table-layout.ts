@@ -18,3 +18,24 @@ export const WorkflowStartsPendingIndex = {
  * writes a second, far above what the API's stage throttling (50 requests a second) can send it.
  */
 export const WORKFLOW_START_QUEUE = 'PENDING';
+
+/** The partition key of every item of an account: all its records live under it (tenancy by key). */
+export const accountPartitionKey = (accountId: string): string => `ACCOUNT#${accountId}`;
+
+/**
+ * A presigned document upload (POST document-uploads): one item per upload under the account, holding what was
+ * declared, where the object goes in the uploads bucket and, once completed, the Twilio document sid. `expiresAt`
+ * (the table's TTL attribute) removes it some time after the bucket's own lifecycle has removed the object.
+ */
+export const DocumentUploadItem = {
+  sortKey: (uploadId: string): string => `DOCUMENT_UPLOAD#${uploadId}`,
+  entity: 'DocumentUpload',
+} as const;
+
+/**
+ * Where uploads go in the uploads bucket: `document-uploads/{accountId}/{uploadId}`. The product API's role may
+ * write, read and delete under this prefix only (lib/constructs/uploads.ts grants exactly it).
+ */
+export const DOCUMENT_UPLOADS_PREFIX = 'document-uploads/';
+export const documentUploadObjectKey = (accountId: string, uploadId: string): string =>
+  `${DOCUMENT_UPLOADS_PREFIX}${accountId}/${uploadId}`;

@@ -55,6 +55,52 @@ export interface PendingWorkflowStart {
   readonly pendingSince: string;
 }
 
+/**
+ * A document upload through a presigned S3 URL (POST document-uploads), keyed by account: what the caller declared,
+ * where the object goes, and how far its completion got.
+ */
+export interface DocumentUpload {
+  readonly accountId: string;
+  readonly uploadId: string;
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly sizeBytes: number;
+  /** The object's key in the uploads bucket (`document-uploads/{accountId}/{uploadId}`). */
+  readonly objectKey: string;
+  readonly createdAt: string;
+  /** When the presigned PUT URL stops working. */
+  readonly urlExpiresAt: string;
+  /**
+   * PENDING until completed; COMPLETING while one completion holds it (since `completingSince`: a holder that died
+   * is taken over once that is stale); COMPLETED with the document's Twilio sid.
+   */
+  readonly status: 'PENDING' | 'COMPLETING' | 'COMPLETED';
+  readonly completingSince?: string;
+  readonly documentSid?: string;
+  readonly completedAt?: string;
+}
+
+/** Where callers put documents too large for a JSON body: S3, through presigned PUT URLs. */
+export interface DocumentUploadStorage {
+  /**
+   * A URL to PUT exactly `sizeBytes` bytes of `contentType` to, with the headers answered (they are signed), valid
+   * for `expiresInSeconds`.
+   */
+  presignPut(object: {
+    key: string;
+    contentType: string;
+    sizeBytes: number;
+    expiresInSeconds: number;
+  }): Promise<{ url: string; headers: Record<string, string> }>;
+  /**
+   * The object's size and, when it is at most `maxBytes`, its bytes (a larger object is not read); undefined when
+   * there is none.
+   */
+  get(key: string, options: { maxBytes: number }): Promise<{ sizeBytes: number; content?: Buffer } | undefined>;
+  /** Deletes the object; one already gone counts as deleted. */
+  delete(key: string): Promise<void>;
+}
+
 export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor?: string;
@@ -119,6 +165,26 @@ export interface PortInRepository {
    * the item does). Answers false when there was nothing to clear.
    */
   clearWorkflowStartPending(accountId: string, portRequestId: string): Promise<boolean>;
+  /** Writes a new document upload (its id is new: an existing one is kept). */
+  putDocumentUpload(upload: DocumentUpload): Promise<void>;
+  getDocumentUpload(accountId: string, uploadId: string): Promise<DocumentUpload | undefined>;
+  /**
+   * Marks the upload COMPLETING at `at`, if it is PENDING or its last holder's claim is older than `staleBefore`.
+   * Answers whether it did and the upload as stored afterwards (undefined when there is none).
+   */
+  claimDocumentUploadCompletion(
+    accountId: string,
+    uploadId: string,
+    options: { at: string; staleBefore: string },
+  ): Promise<{ claimed: boolean; upload: DocumentUpload | undefined }>;
+  /** Puts a claimed upload back to PENDING (the object was missing or not as declared), if `claimedAt` still holds it. */
+  releaseDocumentUploadCompletion(accountId: string, uploadId: string, claimedAt: string): Promise<void>;
+  /** Records the Twilio document of a claimed upload: COMPLETED from now on, whatever completes it again. */
+  completeDocumentUpload(
+    accountId: string,
+    uploadId: string,
+    completion: { claimedAt: string; documentSid: string; completedAt: string },
+  ): Promise<DocumentUpload>;
 }
 
 /** The snake_case body of Twilio's Port In create call, typed by us (twilio-node's camelCase types are wrong). */

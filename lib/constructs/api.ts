@@ -4,9 +4,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DOCUMENT_UPLOAD_ROUTES } from '../../lambdas/shared/documents';
 import { retryAfterSeconds } from '../../lambdas/shared/retry-after';
 import type { TwilioSecrets } from './secrets';
 import { ServiceFunction } from './service-function';
+import type { DocumentUploads } from './uploads';
 import type { PortWorkflow } from './workflow';
 
 /** One route of the HTTP contract. */
@@ -20,6 +22,8 @@ export const PRODUCT_API_ROUTES: readonly ApiRoute[] = [
   { method: 'PUT', path: '/v1/accounts/{accountId}/twilio-connection' },
   { method: 'POST', path: '/v1/accounts/{accountId}/portability-checks' },
   { method: 'POST', path: '/v1/accounts/{accountId}/documents' },
+  { method: 'POST', path: '/v1/accounts/{accountId}/document-uploads' },
+  { method: 'POST', path: '/v1/accounts/{accountId}/document-uploads/{uploadId}/complete' },
   { method: 'POST', path: '/v1/accounts/{accountId}/port-orders' },
   { method: 'GET', path: '/v1/accounts/{accountId}/port-orders/{orderId}' },
   { method: 'GET', path: '/v1/accounts/{accountId}/port-requests' },
@@ -81,7 +85,12 @@ const STATUS_TITLES: Readonly<Record<number, string>> = {
 /** The problem+json body of a gateway error; a 5xx gets a fixed detail so nothing internal shows. */
 function problemTemplate(status: number): string {
   const detail =
-    status >= 500 ? JSON.stringify('The service could not answer; try again later.') : '$context.error.messageString';
+    status >= 500
+      ? JSON.stringify('The service could not answer; try again later.')
+      : status === 413
+        ? // A body this large is mostly a document: say where documents go instead.
+          JSON.stringify(`The request body is too large. Send documents above 4 MB with ${DOCUMENT_UPLOAD_ROUTES}.`)
+        : '$context.error.messageString';
   return `{"type":"about:blank","title":${JSON.stringify(STATUS_TITLES[status] ?? 'Error')},"status":${status},"detail":${detail}}`;
 }
 
@@ -91,6 +100,8 @@ export interface PortInApiProps {
   readonly table: dynamodb.Table;
   /** Where Twilio auth tokens live: the API writes them, the webhook reads them. */
   readonly secrets: TwilioSecrets;
+  /** The bucket of presigned document uploads: the API presigns PUTs to it and completes what arrives. */
+  readonly documentUploads: DocumentUploads;
   /** The port workflow the API starts and the webhook wakes. */
   readonly workflow: PortWorkflow;
   /** Public URL the webhook route lives under, without trailing slash; empty means the API's own URL. */
@@ -195,6 +206,7 @@ export class PortInApi extends Construct {
       },
     }).bindTable(props.table);
     props.secrets.grantWrite(this.productApiFunction);
+    props.documentUploads.grantDocumentUploads(this.productApiFunction);
     props.workflow.grantStartExecution(this.productApiFunction);
     // Cancel and corrections wake the waiting workflow.
     props.workflow.grantTaskResponse(this.productApiFunction);

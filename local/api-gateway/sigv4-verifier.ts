@@ -34,6 +34,11 @@ export interface SigV4VerifierConfig {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** How far X-Amz-Date may be from now; AWS allows 15 minutes. */
   readonly maxClockSkewMs?: number;
+  /**
+   * Accept `UNSIGNED-PAYLOAD` as the payload hash (header or presigned query), as S3 does; API Gateway does not.
+   * @default false
+   */
+  readonly allowUnsignedPayload?: boolean;
   readonly now?: () => number;
 }
 
@@ -139,11 +144,20 @@ export class SigV4Verifier {
     }
     // presign() writes the X-Amz-* query parameters itself; what remains is the caller's own query.
     const ownQuery: Query = Object.create(null);
+    // S3's presigned URLs carry their payload hash (UNSIGNED-PAYLOAD) as a query parameter that presign() writes
+    // from the request's own header: given back as that header (same name), it is signed as the caller's was.
+    const payloadHash: Record<string, string> = Object.create(null);
     for (const [key, value] of Object.entries(query)) {
-      if (!PRESIGN_PARAMS.has(key)) ownQuery[key] = value;
+      if (PRESIGN_PARAMS.has(key)) continue;
+      if (this.config.allowUnsignedPayload && key.toLowerCase() === 'x-amz-content-sha256' && value === UNSIGNED) {
+        payloadHash[key] = value;
+      } else {
+        ownQuery[key] = value;
+      }
     }
     const rebuilt = this.rebuild(request, ownQuery, signedHeaders);
     if ('ok' in rebuilt) return rebuilt;
+    Object.assign(rebuilt.headers, payloadHash);
     const expected = await this.expectedSignatures(async (signer) => {
       const presigned = await signer.presign(rebuilt, {
         signingDate,
@@ -209,7 +223,12 @@ export class SigV4Verifier {
       headers[name] = value;
     }
     const declaredHash = headers['x-amz-content-sha256'];
-    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(request.body).digest('hex')) {
+    const unsigned = this.config.allowUnsignedPayload === true && declaredHash === UNSIGNED;
+    if (
+      declaredHash !== undefined &&
+      !unsigned &&
+      declaredHash !== createHash('sha256').update(request.body).digest('hex')
+    ) {
       // The signer would take the declared hash on trust; the body must really hash to it.
       return fail('InvalidSignatureException', 'The x-amz-content-sha256 header does not match the body.');
     }
@@ -263,6 +282,9 @@ function isSorted(rawQuery: string): boolean {
     .map((pair) => pair.split('=')[0] ?? '');
   return keys.every((key, i) => i === 0 || (keys[i - 1] as string) <= key);
 }
+
+/** The payload hash of a request whose body is not signed (S3 only). */
+const UNSIGNED = 'UNSIGNED-PAYLOAD';
 
 const PRESIGN_PARAMS = new Set([
   'X-Amz-Algorithm',

@@ -253,6 +253,18 @@ export function controlRoutes(parts: SimulatorParts, resetAll: () => void): Rout
       handle: addIncomingNumber,
     },
     {
+      // The utility bills an account uploaded (Documents API), oldest first: what reached Twilio, and how often.
+      method: 'GET',
+      path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/documents$/,
+      authenticated: false,
+      handle: (context) => ({
+        status: 200,
+        body: [...store.account(context.params.accountSid ?? '').documents.values()]
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+          .map(({ sid, fileName, mimeType, size }) => ({ sid, fileName, mimeType, size })),
+      }),
+    },
+    {
       method: 'POST',
       path: /^\/_sim\/accounts\/(?<accountSid>AC[0-9a-fA-F]{32})\/auth-token$/,
       authenticated: false,

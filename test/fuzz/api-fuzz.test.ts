@@ -8,13 +8,15 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { getExpectedBodyHash, getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from '../../local/stack';
-import { attestations, losingCarrier } from '../support/fixtures';
+import { curlPut } from '../support/document-uploads';
+import { attestations, losingCarrier, pdfOfSize } from '../support/fixtures';
 import {
   badAccountIds,
   contentTypeNames,
   contentTypes,
   correctionBodies,
   documentBodies,
+  documentUploadRequestBodies,
   extraHeaders,
   type FuzzBody,
   type FuzzContext,
@@ -104,6 +106,7 @@ type RouteName =
   | 'twilio-connection'
   | 'portability-checks'
   | 'documents'
+  | 'document-uploads'
   | 'port-orders'
   | 'corrections'
   | 'cancel'
@@ -121,6 +124,7 @@ const BODY_ROUTES: Record<RouteName, { method: 'POST' | 'PUT'; suffix: (id: stri
   'twilio-connection': { method: 'PUT', suffix: () => 'twilio-connection' },
   'portability-checks': { method: 'POST', suffix: () => 'portability-checks' },
   documents: { method: 'POST', suffix: () => 'documents' },
+  'document-uploads': { method: 'POST', suffix: () => 'document-uploads' },
   'port-orders': { method: 'POST', suffix: () => 'port-orders' },
   corrections: { method: 'POST', suffix: (id) => `port-requests/${id}/corrections` },
   cancel: { method: 'POST', suffix: (id) => `port-requests/${id}/cancel` },
@@ -132,6 +136,8 @@ const ACCOUNT_ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['PUT', ['twilio-connection']],
   ['POST', ['portability-checks']],
   ['POST', ['documents']],
+  ['POST', ['document-uploads']],
+  ['POST', ['document-uploads', '{id}', 'complete']],
   ['POST', ['port-orders']],
   ['GET', ['port-orders', '{id}']],
   ['GET', ['port-requests']],
@@ -238,6 +244,9 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
   let otherOrder: string;
   let ownPortInSid: string;
   let usedKey: string;
+  /** An upload of the own account with nothing uploaded, and one of the other account whose file is there. */
+  let ownUpload: string;
+  let otherUpload: string;
   let initial: Snapshot;
   let dynamo: DynamoDBClient;
   let secrets: SecretsManagerClient;
@@ -280,6 +289,16 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
     await other.submitted(otherPr);
     const otherList = await other.api.get<{ items: Array<{ orderId: string }> }>(`${other.base}/port-requests`);
     otherOrder = otherList.body.items[0]?.orderId as string;
+
+    const pending = await own.createUpload({ fileName: 'bill.pdf', contentType: 'application/pdf', sizeBytes: 1000 });
+    ownUpload = pending.body.uploadId;
+    const uploaded = await other.createUpload({
+      fileName: 'bill.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 1000,
+    });
+    otherUpload = uploaded.body.uploadId;
+    expect((await curlPut(uploaded.body, pdfOfSize(1000))).status).toBe(200);
 
     ctx = {
       documentSid: ownBill,
@@ -691,6 +710,7 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
       { weight: 2, arbitrary: routeCases('portability-checks', numberListBodies({ semantic: false })) },
       { weight: 1, arbitrary: readOnly },
       { weight: 2, arbitrary: routeCases('documents', documentBodies()) },
+      { weight: 2, arbitrary: routeCases('document-uploads', documentUploadRequestBodies()) },
       { weight: 5, arbitrary: portOrders },
       { weight: 2, arbitrary: correctionCases },
       { weight: 1, arbitrary: cancelCases },
@@ -755,6 +775,7 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
       ['twilio-connection', twilioConnectionBodies(ctx)],
       ['portability-checks', numberListBodies({ semantic: false })],
       ['documents', documentBodies()],
+      ['document-uploads', documentUploadRequestBodies()],
       ['port-orders', portOrderBodies(ctx)],
       ['corrections', correctionBodies(ctx)],
       ['imports', numberListBodies({ semantic: true })],
@@ -969,6 +990,36 @@ describe('API fuzz: random and malformed requests never get a 5xx and store noth
       }
       if (answer.status === 403 && knownRoute(request.method, request.path) && !isWebhookRoute(request.path)) {
         observe('a correctly signed request to a real route answered 403', describeRequest(request));
+      }
+    });
+  }, 120_000);
+
+  it('answers every completion it cannot carry out with 400, 404 or 409, never a 5xx, storing nothing', async () => {
+    // The own account's upload has nothing uploaded (409); the other account's has its file (404 all the same).
+    const target = fc.oneof(
+      fc.constant([own.accountId, ownUpload, 409] as const),
+      fc.constant([own.accountId, otherUpload, 404] as const),
+      fc.tuple(ghostAccount(), fc.constantFrom(ownUpload, otherUpload), fc.constant(404)),
+      fc.tuple(fc.constant(own.accountId), oddIds, fc.constant(undefined)),
+    );
+    const cases = fc
+      .tuple(target, fc.option(fc.jsonValue({ maxDepth: 2 }), { freq: 2 }), extraHeaders)
+      .map(([[accountId, uploadId, expected], body, headers]) => ({
+        expected,
+        request: {
+          method: 'POST',
+          path: `/v1/accounts/${accountId}/document-uploads/${encodeURIComponent(uploadId)}/complete`,
+          headers: [...headers, ...(body !== null ? [['content-type', 'application/json'] as const] : [])],
+          ...(body !== null ? { body: JSON.stringify(body) } : {}),
+          signing: 'sigv4',
+        } satisfies WireRequest,
+      }));
+    await fuzz('upload completions', 7, cases, runs(150), async ({ expected, request }) => {
+      const answer = await send(request);
+      if (answer.status < 400) fail('an upload was completed that must not be', request, answer);
+      if (expected !== undefined && answer.status !== expected) fail(`expected ${expected}`, request, answer);
+      if (expected === undefined && ![400, 403, 404].includes(answer.status)) {
+        fail('an odd upload id answered neither 400 nor 404', request, answer);
       }
     });
   }, 120_000);

@@ -86,6 +86,8 @@ describe('functions', () => {
         'CALL_ROUTER_URL',
         'POLL_INTERVAL_SECONDS',
         'REMINDER_INTERVAL_SECONDS',
+        'UPLOADS_BUCKET_NAME',
+        'DOCUMENT_UPLOAD_URL_SECONDS',
       ],
     },
     TwilioWebhookFunction: {
@@ -228,6 +230,8 @@ describe('permissions', () => {
   const SECRETS_WRITE = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'];
   const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
   const SES_SEND = ['ses:SendEmail', 'ses:SendRawEmail'];
+  // The uploads bucket (test/infra/uploads.test.ts checks on what).
+  const DOCUMENT_UPLOADS = ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
 
   function actions(permissions: Permission[]): string[] {
     return [...new Set(permissions.map((p) => p.action))].sort();
@@ -240,7 +244,7 @@ describe('permissions', () => {
     [
       'ProductApiFunction',
       (s) => s.api.productApiFunction,
-      [...SECRETS_READ, ...SECRETS_WRITE, 'states:StartExecution', ...TASK_RESPONSE],
+      [...SECRETS_READ, ...SECRETS_WRITE, 'states:StartExecution', ...TASK_RESPONSE, ...DOCUMENT_UPLOADS],
     ],
     ['TwilioWebhookFunction', (s) => s.api.twilioWebhookFunction, [...SECRETS_READ, ...TASK_RESPONSE]],
     ['SubmitPortInFunction', (s) => s.workflow.functions.submitPortIn, SECRETS_READ],

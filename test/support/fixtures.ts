@@ -76,3 +76,19 @@ export function samplePortRequest(overrides: Partial<PortRequest> = {}): PortReq
     ...overrides,
   };
 }
+
+/** A PDF of exactly `sizeBytes` bytes (a PDF header, padding, an end marker), for the upload tests. */
+export function pdfOfSize(sizeBytes: number): Buffer {
+  const head = Buffer.from('%PDF-1.4\n% utility bill for tests\n');
+  const tail = Buffer.from('\n%%EOF\n');
+  return Buffer.concat([head, Buffer.alloc(Math.max(0, sizeBytes - head.length - tail.length), 0x20), tail]).subarray(
+    0,
+    sizeBytes,
+  );
+}
+
+/** A PNG's first bytes then padding: a file that is not a PDF whatever it is called. */
+export function pngOfSize(sizeBytes: number): Buffer {
+  const head = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([head, Buffer.alloc(Math.max(0, sizeBytes - head.length))]).subarray(0, sizeBytes);
+}

@@ -603,6 +603,33 @@ export function documentBodies(): { base: unknown; broken: fc.Arbitrary<FuzzBody
   return { base, broken: broken(base, violationsOf(rules, [{ path: [], keys: Object.keys(base) }])) };
 }
 
+/** POST document-uploads: `{ fileName, contentType, sizeBytes }`, a whole number of bytes from 1 to 5,242,880. */
+export function documentUploadRequestBodies(): { base: unknown; broken: fc.Arbitrary<FuzzBody> } {
+  const base = { fileName: 'scan.pdf', contentType: 'application/pdf', sizeBytes: 4_500_000 };
+  const rules: FieldRule[] = [
+    { path: ['fileName'], rule: 'text 1..200', required: true, bad: badText(200) },
+    {
+      path: ['contentType'],
+      rule: 'pdf | png | jpeg',
+      required: true,
+      bad: badEnum(['application/pdf', 'image/png', 'image/jpeg']),
+    },
+    {
+      path: ['sizeBytes'],
+      rule: 'whole number 1..5242880',
+      required: true,
+      bad: fc.oneof(
+        fc.constantFrom(0, -1, 5_242_881, 6 * 1024 * 1024, 1.5, 5_242_879.9, Number.MAX_SAFE_INTEGER, -0.5),
+        fc.integer({ min: 5_242_881 }),
+        fc.integer({ max: 0 }),
+        fc.constantFrom('1024', '5MB', '1e3'),
+        notA('number'),
+      ),
+    },
+  ];
+  return { base, broken: broken(base, violationsOf(rules, [{ path: [], keys: Object.keys(base) }])) };
+}
+
 /** POST portability-checks and POST imports: `{ phoneNumbers }`, 1 to 1,000 strings of at most 40 characters. */
 export function numberListBodies(options: { semantic: boolean }): { base: unknown; broken: fc.Arbitrary<FuzzBody> } {
   const base = { phoneNumbers: [...FRESH_NUMBERS] };

@@ -1,5 +1,6 @@
 import { type ApiAnswer, SignedApiClient } from '../../local/signed-api-client';
 import { LOCAL_CREDENTIALS, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
+import { curlPut, type UploadTicket } from './document-uploads';
 import { eventually } from './eventually';
 import { attestations, losingCarrier, newAccount, utilityBillBase64 } from './fixtures';
 import { expectMatchesOpenApi } from './openapi-validation';
@@ -48,6 +49,14 @@ export type TimelineEvent = { at: string; type: string; status?: string; detail?
 
 export const CALL_ROUTER_URL = 'https://calls.ringtonic.example/twilio/voice';
 
+/** A problem+json answer, as far as the tests read it. */
+export type Problem = {
+  status: number;
+  title: string;
+  detail: string;
+  errors?: Array<{ path: string; message: string }>;
+};
+
 /** The local stack on free ports, with short retries; its log is shown when a test fails (LOCAL_STACK_LOG=1: always). */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
@@ -95,6 +104,29 @@ export class TestAccount {
     });
     expect(bill.status).toBe(201);
     return bill.body.documentSid;
+  }
+
+  /** Starts a presigned upload (POST document-uploads); answers the whole answer, for the tests of its refusals. */
+  createUpload(body: { fileName: string; contentType: string; sizeBytes: number } | Record<string, unknown>) {
+    return this.api.post<UploadTicket & Problem>(`${this.base}/document-uploads`, body);
+  }
+
+  /** Completes a presigned upload (POST document-uploads/{uploadId}/complete). */
+  completeUpload(uploadId: string) {
+    return this.api.post<{ documentSid: string } & Problem>(
+      `${this.base}/document-uploads/${uploadId}/complete`,
+      undefined,
+    );
+  }
+
+  /** A utility bill through the presigned upload routes, its bytes sent with curl; answers its RD sid. */
+  async uploadBill(bytes: Buffer, contentType = 'application/pdf', fileName = 'bill.pdf'): Promise<string> {
+    const ticket = await this.createUpload({ fileName, contentType, sizeBytes: bytes.length });
+    expect(ticket.status).toBe(201);
+    expect((await curlPut(ticket.body, bytes)).status).toBe(200);
+    const completed = await this.completeUpload(ticket.body.uploadId);
+    expect(completed.status).toBe(201);
+    return completed.body.documentSid;
   }
 
   /** Orders a port of the given numbers from one losing carrier; answers the port request ids. */

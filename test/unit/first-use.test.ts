@@ -8,6 +8,8 @@ const SDK_MODULES = [
   '@aws-sdk/client-sfn',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-sesv2',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/s3-request-presigner',
 ] as const;
 
 function watchLoads(): string[] {
@@ -40,11 +42,13 @@ describe('adapters at cold start', () => {
       const { SecretsManagerTokenStore } = require('../../lambdas/adapters/secrets/secrets-manager-token-store');
       const { SesMailer } = require('../../lambdas/adapters/ses/ses-mailer');
       const { TwilioNodeGateway } = require('../../lambdas/adapters/twilio/twilio-gateway');
+      const { S3DocumentUploadStorage } = require('../../lambdas/adapters/s3/s3-document-upload-storage');
       new DynamoPortInRepository('PortInTable');
       new StepFunctionsWorkflowClient(undefined);
       new SecretsManagerTokenStore('ringtonic/twilio/');
       new SesMailer('ports@ringtonic.example', undefined);
       new TwilioNodeGateway({ apiBaseUrl: 'http://127.0.0.1:1' });
+      new S3DocumentUploadStorage('uploads-bucket');
       // An import() started at construction would land after a turn of the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       expect(loaded).toEqual([]);

@@ -12,9 +12,15 @@ import { TERMINAL_STATUSES } from '../../domain/port-status';
 import { awsClientConfig, awsClientOnFirstUse } from '../../shared/aws-clients';
 import { ConcurrentUpdateError } from '../../shared/errors';
 import { lazy } from '../../shared/lazy';
-import { WORKFLOW_START_QUEUE, WorkflowStartsPendingIndex } from '../../shared/table-layout';
+import {
+  accountPartitionKey,
+  DocumentUploadItem,
+  WORKFLOW_START_QUEUE,
+  WorkflowStartsPendingIndex,
+} from '../../shared/table-layout';
 import type {
   DeadLetter,
+  DocumentUpload,
   IdempotencyRecord,
   InventoryNumber,
   Page,
@@ -25,11 +31,16 @@ import type {
 } from '../../use-cases/ports';
 import { traced } from '../observability/tracer';
 
-const accountKey = (accountId: string) => `ACCOUNT#${accountId}`;
+const accountKey = accountPartitionKey;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** Dead letters are kept two weeks: long enough for the DeadLetters alarm to be looked into. */
 const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 60 * 60;
 const MAX_WRITE_ATTEMPTS = 8;
+/** An upload nobody completed outlives its object (the bucket drops it after a day) by a day. */
+const PENDING_UPLOAD_TTL_SECONDS = 2 * 24 * 60 * 60;
+/** A completed upload keeps answering its documentSid for a month. */
+const COMPLETED_UPLOAD_TTL_SECONDS = 30 * 24 * 60 * 60;
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 type Item = Record<string, unknown>;
 
@@ -489,6 +500,98 @@ export class DynamoPortInRepository implements PortInRepository {
     } catch (error) {
       if (await conditionFailed(error)) return false;
       throw error;
+    }
+  }
+
+  async putDocumentUpload(upload: DocumentUpload): Promise<void> {
+    await this.putIfAbsent({
+      PK: accountKey(upload.accountId),
+      SK: DocumentUploadItem.sortKey(upload.uploadId),
+      entity: DocumentUploadItem.entity,
+      ...upload,
+      expiresAt: epochSeconds(upload.urlExpiresAt) + PENDING_UPLOAD_TTL_SECONDS,
+    });
+  }
+
+  async getDocumentUpload(accountId: string, uploadId: string): Promise<DocumentUpload | undefined> {
+    return this.get<DocumentUpload>(accountId, DocumentUploadItem.sortKey(uploadId));
+  }
+
+  async claimDocumentUploadCompletion(
+    accountId: string,
+    uploadId: string,
+    options: { at: string; staleBefore: string },
+  ): Promise<{ claimed: boolean; upload: DocumentUpload | undefined }> {
+    try {
+      const result = await this.update({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: DocumentUploadItem.sortKey(uploadId) },
+        UpdateExpression: 'SET #status = :completing, #since = :at',
+        // Flat OR of ANDs: dynalite's parser backtracks on nested parentheses.
+        ConditionExpression:
+          'attribute_exists(PK) AND #status = :pending OR attribute_exists(PK) AND #status = :completing AND #since < :staleBefore',
+        ExpressionAttributeNames: { '#status': 'status', '#since': 'completingSince' },
+        ExpressionAttributeValues: {
+          ':completing': 'COMPLETING',
+          ':pending': 'PENDING',
+          ':at': options.at,
+          ':staleBefore': options.staleBefore,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+      return { claimed: true, upload: strip<DocumentUpload>(result.Attributes) };
+    } catch (error) {
+      if (!(await conditionFailed(error))) throw error;
+      return { claimed: false, upload: await this.getDocumentUpload(accountId, uploadId) };
+    }
+  }
+
+  async releaseDocumentUploadCompletion(accountId: string, uploadId: string, claimedAt: string): Promise<void> {
+    try {
+      await this.update({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: DocumentUploadItem.sortKey(uploadId) },
+        UpdateExpression: 'SET #status = :pending REMOVE #since',
+        ConditionExpression: '#status = :completing AND #since = :claimedAt',
+        ExpressionAttributeNames: { '#status': 'status', '#since': 'completingSince' },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':completing': 'COMPLETING', ':claimedAt': claimedAt },
+      });
+    } catch (error) {
+      // Taken over meanwhile (this claim had gone stale): the new holder decides.
+      if (!(await conditionFailed(error))) throw error;
+    }
+  }
+
+  async completeDocumentUpload(
+    accountId: string,
+    uploadId: string,
+    completion: { claimedAt: string; documentSid: string; completedAt: string },
+  ): Promise<DocumentUpload> {
+    try {
+      const result = await this.update({
+        TableName: this.tableName,
+        Key: { PK: accountKey(accountId), SK: DocumentUploadItem.sortKey(uploadId) },
+        UpdateExpression:
+          'SET #status = :completed, documentSid = :sid, completedAt = :at, expiresAt = :expiresAt REMOVE #since',
+        ConditionExpression: '#status = :completing AND #since = :claimedAt',
+        ExpressionAttributeNames: { '#status': 'status', '#since': 'completingSince' },
+        ExpressionAttributeValues: {
+          ':completed': 'COMPLETED',
+          ':completing': 'COMPLETING',
+          ':sid': completion.documentSid,
+          ':at': completion.completedAt,
+          ':expiresAt': epochSeconds(completion.completedAt) + COMPLETED_UPLOAD_TTL_SECONDS,
+          ':claimedAt': completion.claimedAt,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+      return strip<DocumentUpload>(result.Attributes) as DocumentUpload;
+    } catch (error) {
+      if (!(await conditionFailed(error))) throw error;
+      // This claim went stale and another completion finished first: its document is the upload's.
+      const stored = await this.getDocumentUpload(accountId, uploadId);
+      if (stored?.status === 'COMPLETED') return stored;
+      throw new ConcurrentUpdateError(`Document upload ${uploadId} was taken over while it was completed`);
     }
   }
 

@@ -7,7 +7,10 @@ import { retryAfterSeconds } from '../../shared/retry-after';
 import { isTransientError } from '../../shared/transient-errors';
 import '../../shared/zod-locale';
 
-/** Bodies above this are refused with 413 before parsing (documents carry at most 5 MB of base64). */
+/**
+ * Bodies above this are refused with 413 before parsing. Above a document's 4 MB of base64, so that a somewhat
+ * larger one is still read and answered with the 413 that names the upload routes.
+ */
 export const MAX_JSON_BODY_BYTES = 7 * 1024 * 1024;
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {

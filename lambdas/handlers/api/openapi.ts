@@ -3,6 +3,7 @@ import { retryAfterSeconds } from '../../shared/retry-after';
 import { RESPONSE_COMPONENTS } from './response-schemas';
 import {
   accountIdSchema,
+  documentUploadRequestSchema,
   documentUploadSchema,
   idempotencyKeySchema,
   importNumbersSchema,
@@ -40,6 +41,7 @@ const REQUEST_COMPONENTS = {
   TwilioConnectionRequest: twilioConnectionSchema,
   PortabilityCheckRequest: portabilityCheckSchema,
   DocumentUpload: documentUploadSchema,
+  DocumentUploadRequest: documentUploadRequestSchema,
   LosingCarrier: losingCarrierSchema,
   PortOrderRequest: portOrderSchema,
   PortCorrectionRequest: portCorrectionSchema,
@@ -134,10 +136,42 @@ const ROUTES: readonly RouteDoc[] = [
     operationId: 'uploadUtilityBill',
     tag: 'Documents',
     summary: 'Upload a utility bill to Twilio',
-    description: 'At most 5 MB once decoded; the answer names the document for `utilityBillDocumentSid`.',
+    description:
+      'At most 4 MB once decoded (API Gateway hands Lambda at most 6 MB, base64 included); larger files, up to 5 MB, go through `document-uploads`. The answer names the document for `utilityBillDocumentSid`.',
     body: 'DocumentUpload',
     twilio: true,
     ok: { 201: { description: 'Uploaded.', schema: 'UploadedDocument' } },
+    problems: {
+      400: 'The file does not start like the declared `contentType`.',
+      413: 'The file is larger than 4 MB: `detail` names the upload routes (`document-uploads`) that take it.',
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/accounts/{accountId}/document-uploads',
+    operationId: 'createDocumentUpload',
+    tag: 'Documents',
+    summary: 'Start an upload of a utility bill of up to 5 MB',
+    description:
+      'Answers a presigned S3 URL, valid for 15 minutes, to PUT the file to with exactly the headers answered (`curl -X PUT -H … --data-binary @bill.pdf "$uploadUrl"`); the bytes never pass through API Gateway. Then complete the upload.',
+    body: 'DocumentUploadRequest',
+    twilio: true,
+    ok: { 201: { description: 'Where to PUT the file.', schema: 'DocumentUploadTicket' } },
+  },
+  {
+    method: 'post',
+    path: '/v1/accounts/{accountId}/document-uploads/{uploadId}/complete',
+    operationId: 'completeDocumentUpload',
+    tag: 'Documents',
+    summary: 'Send an uploaded utility bill to Twilio',
+    description:
+      'Checks the uploaded file (there, the size declared, its first bytes those of the declared type), uploads it to Twilio as POST documents does, and deletes it. Idempotent: completing again answers the same `documentSid`, with no second upload to Twilio.',
+    twilio: true,
+    ok: { 201: { description: 'Uploaded to Twilio.', schema: 'UploadedDocument' } },
+    problems: {
+      400: 'The uploaded file is not the size declared (`errors` names `sizeBytes`) or not of the declared type (`contentType`).',
+      409: 'Nothing uploaded yet, or the upload URL expired with nothing uploaded (`errors` names `uploadId`); or another request is completing the upload.',
+    },
   },
   {
     method: 'post',
@@ -278,7 +312,7 @@ function problemsOf(route: RouteDoc): Record<number, string> {
     problems[status] = [...(problems[status] ?? []), description];
   };
   const hasAccount = route.path.includes('{accountId}');
-  const hasIds = /\{(orderId|portRequestId)\}/.test(route.path);
+  const hasIds = /\{(orderId|portRequestId|uploadId)\}/.test(route.path);
   if (hasAccount || hasIds || route.idempotencyKey || route.query) {
     add(400, 'A path, header or query parameter is invalid (`errors` names it).');
   }
@@ -323,6 +357,13 @@ const PARAMETERS = {
     in: 'path',
     required: true,
     description: 'The port request.',
+    schema: parameterSchema(resourceIdSchema),
+  },
+  UploadId: {
+    name: 'uploadId',
+    in: 'path',
+    required: true,
+    description: 'The document upload, as POST document-uploads answered it.',
     schema: parameterSchema(resourceIdSchema),
   },
   IdempotencyKey: {
@@ -372,7 +413,12 @@ function listQueryParameters(): JsonObject[] {
 
 function operationOf(route: RouteDoc): JsonObject {
   const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
-    const component = { accountId: 'AccountId', orderId: 'OrderId', portRequestId: 'PortRequestId' }[name ?? ''];
+    const component = {
+      accountId: 'AccountId',
+      orderId: 'OrderId',
+      portRequestId: 'PortRequestId',
+      uploadId: 'UploadId',
+    }[name ?? ''];
     if (!component) throw new Error(`No parameter documents {${name}} of ${route.path}`);
     return { $ref: `#/components/parameters/${component}` };
   });

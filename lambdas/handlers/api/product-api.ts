@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { DynamoPortInRepository } from '../../adapters/dynamodb/port-in-repository';
 import { metrics } from '../../adapters/observability/metrics';
 import { observability, pathPortRequestId } from '../../adapters/observability/middleware';
+import { S3DocumentUploadStorage } from '../../adapters/s3/s3-document-upload-storage';
 import { SecretsManagerTokenStore } from '../../adapters/secrets/secrets-manager-token-store';
 import { StepFunctionsWorkflowClient } from '../../adapters/sfn/step-functions-workflow-client';
 import { TwilioNodeGateway } from '../../adapters/twilio/twilio-gateway';
@@ -16,6 +17,7 @@ import { checkPortability } from '../../use-cases/check-portability';
 import { connectTwilio } from '../../use-cases/connect-twilio';
 import { correctPortRequest } from '../../use-cases/correct-port-request';
 import { createPortOrder } from '../../use-cases/create-port-order';
+import { completeDocumentUpload, createDocumentUpload } from '../../use-cases/document-uploads';
 import { importSelectedNumbers, listImportableNumbers } from '../../use-cases/import-numbers';
 import {
   getPortOrder,
@@ -28,6 +30,7 @@ import { uploadUtilityBill } from '../../use-cases/upload-utility-bill';
 import { json, parseJsonBody, parseParam, problemJsonErrors } from './http';
 import {
   accountIdSchema,
+  documentUploadRequestSchema,
   documentUploadSchema,
   idempotencyKeySchema,
   importNumbersSchema,
@@ -50,6 +53,8 @@ const config = loadConfig(
     CALL_ROUTER_URL: env.CALL_ROUTER_URL,
     POLL_INTERVAL_SECONDS: env.POLL_INTERVAL_SECONDS,
     REMINDER_INTERVAL_SECONDS: env.REMINDER_INTERVAL_SECONDS,
+    UPLOADS_BUCKET_NAME: env.UPLOADS_BUCKET_NAME,
+    DOCUMENT_UPLOAD_URL_SECONDS: env.DOCUMENT_UPLOAD_URL_SECONDS,
   }),
 );
 
@@ -61,6 +66,8 @@ const deps = {
     ...(config.TWILIO_TIMEOUT_MS !== undefined ? { timeoutMs: config.TWILIO_TIMEOUT_MS } : {}),
   }),
   workflow: new StepFunctionsWorkflowClient(config.STATE_MACHINE_ARN),
+  storage: new S3DocumentUploadStorage(config.UPLOADS_BUCKET_NAME),
+  uploadUrlLifetimeSeconds: config.DOCUMENT_UPLOAD_URL_SECONDS,
   clock: { now: () => new Date() },
   metrics,
   publicBaseUrl: config.PUBLIC_BASE_URL,
@@ -104,6 +111,12 @@ const routes: Record<string, Route> = {
     const body = parseJsonBody(event, documentUploadSchema);
     return json(201, await uploadUtilityBill({ accountId, ...body }, deps));
   },
+  'POST /v1/accounts/{accountId}/document-uploads': async (event, accountId) => {
+    const body = parseJsonBody(event, documentUploadRequestSchema);
+    return json(201, await createDocumentUpload({ accountId, ...body }, deps));
+  },
+  'POST /v1/accounts/{accountId}/document-uploads/{uploadId}/complete': async (event, accountId) =>
+    json(201, await completeDocumentUpload({ accountId, uploadId: pathId(event, 'uploadId') }, deps)),
   'POST /v1/accounts/{accountId}/port-orders': async (event, accountId) => {
     const idempotencyKey = parseParam('Idempotency-Key', header(event, 'Idempotency-Key'), idempotencyKeySchema);
     const request = parseJsonBody(event, portOrderSchema);

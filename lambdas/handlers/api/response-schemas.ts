@@ -108,6 +108,28 @@ export const documentResponseSchema = z
   .strictObject({ documentSid: twilioSid('RD', "The document's Twilio SID, for `utilityBillDocumentSid`") })
   .check(z.meta({ id: 'UploadedDocument', description: 'The utility bill, uploaded to Twilio.' }));
 
+/** 201 of POST document-uploads. */
+export const documentUploadTicketSchema = z
+  .strictObject({
+    uploadId: resourceId('The upload, for `document-uploads/{uploadId}/complete`.'),
+    uploadUrl: z.url().check(z.meta({ description: 'The presigned S3 URL to PUT the file to.' })),
+    method: z.literal('PUT'),
+    headers: z.record(z.string(), z.string()).check(
+      z.meta({
+        description:
+          'The headers to send with the PUT, exactly: they are signed, so S3 refuses a file of another type or size.',
+      }),
+    ),
+    expiresAt: timestamp('When the URL stops working, 15 minutes after it was made'),
+  })
+  .check(
+    z.meta({
+      id: 'DocumentUploadTicket',
+      description:
+        'Where to PUT the file: `curl -X PUT -H "content-type: …" --data-binary @bill.pdf "$uploadUrl"`; then complete the upload.',
+    }),
+  );
+
 export const notPortableNumberSchema = z
   .strictObject({ phoneNumber: e164, reasonCode: z.string(), reason: z.string() })
   .check(
@@ -286,6 +308,7 @@ export const RESPONSE_COMPONENTS = {
   PortabilityResult: portabilityResultSchema,
   PortabilityCheckResults: portabilityCheckResponseSchema,
   UploadedDocument: documentResponseSchema,
+  DocumentUploadTicket: documentUploadTicketSchema,
   NotPortableNumber: notPortableNumberSchema,
   PortOrderPortRequest: portOrderPortRequestSchema,
   PortOrder: portOrderResponseSchema,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { PortRequestStatuses } from '../../domain/port-status';
+import { MAX_DOCUMENT_BYTES } from '../../shared/documents';
 import '../../shared/zod-locale';
 
 /** `{accountId}`: the Ring Tonic customer account. */
@@ -87,11 +88,27 @@ function isBase64(value: string): boolean {
   return end > 0;
 }
 
-/** POST documents: a utility bill, at most 5 MB once decoded (checked by the use case: 413). */
+/** The file types Twilio takes as a utility bill. */
+const documentContentType = () => z.enum(['application/pdf', 'image/png', 'image/jpeg']);
+
+/** POST documents: a utility bill, at most 4 MB once decoded (checked by the use case: 413 naming document-uploads). */
 export const documentUploadSchema = z.strictObject({
   fileName: text(200),
-  contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg']),
+  contentType: documentContentType(),
   contentBase64: z.string().check(z.minLength(1), z.refine(isBase64, 'must be base64')),
+});
+
+/** POST document-uploads: a utility bill of up to 5 MB (5,242,880 bytes) to be PUT to a presigned S3 URL. */
+export const documentUploadRequestSchema = z.strictObject({
+  fileName: text(200),
+  contentType: documentContentType(),
+  sizeBytes: z
+    .number()
+    .check(
+      z.int('must be a whole number of bytes'),
+      z.gte(1),
+      z.lte(MAX_DOCUMENT_BYTES, `at most ${MAX_DOCUMENT_BYTES} (5 MB)`),
+    ),
 });
 
 /** POST corrections: any losing-carrier field, PINs, a new utility bill; at least one. */
