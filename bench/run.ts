@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   };
   log(`Synthesizing the CDK app (function list, memory, timeouts)…`);
   const functions = lambdaFunctions(synthesizePortInTemplate());
-  const handlerEntries = functions.map((f) => f.entry);
+  const benchFunctions = functions.map((f) => ({ logicalId: f.logicalId, entry: f.entry }));
   const rows: Row[] = [];
   const results: Partial<Record<Scenario, unknown>> = {};
   const errors: Partial<Record<Scenario, string>> = {};
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
 
   // 3. The AWS cost of one port.
   const costConfig: PortCostConfig = {
-    handlerEntries,
+    functions: benchFunctions,
     pollIntervalSeconds: 1,
     scaledPollSeconds: cadence.pollIntervalSeconds,
     scaledReminderSeconds: cadence.reminderIntervalSeconds,
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
   const order = await run<ImportOrderConfig, ImportOrderResult>(
     'import-order',
     {
-      handlerEntries,
+      functions: benchFunctions,
       phoneNumbers: 1000,
       ...TWILIO_LATENCY,
       maxConcurrentRequestsPerAccount: TWILIO_MAX_CONCURRENT,

@@ -18,7 +18,8 @@ export interface ProxyExchange {
 }
 
 export interface ProxyOptions {
-  readonly target: string;
+  /** Where requests go; a function when the target is known only later (503 until it is). */
+  readonly target: string | (() => string | undefined);
   /** May replace the request body before it is forwarded. */
   readonly rewriteRequest?: (method: string, path: string, headers: IncomingMessage['headers'], body: Buffer) => Buffer;
   /** Called once per answered request. */
@@ -42,7 +43,7 @@ function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 export async function startCountingProxy(options: ProxyOptions): Promise<CountingProxy> {
-  const target = new URL(options.target);
+  const targetOf = typeof options.target === 'string' ? () => options.target as string : options.target;
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const inFlight = { now: 0, max: 0 };
   const server: Server = createServer((req, res) => {
@@ -53,6 +54,12 @@ export async function startCountingProxy(options: ProxyOptions): Promise<Countin
     });
     void (async () => {
       try {
+        const to = targetOf();
+        if (!to) {
+          res.writeHead(503).end();
+          return;
+        }
+        const target = new URL(to);
         const method = req.method ?? 'GET';
         const path = req.url ?? '/';
         const original = await readAll(req);
@@ -136,7 +143,7 @@ export function emptyDynamoCounts(): DynamoCounts {
  * item sizes as DynamoDB does) and adds up reads, writes and their request units into `counts`.
  */
 export function startDynamoCountingProxy(
-  target: string,
+  target: ProxyOptions['target'],
   counts: DynamoCounts,
   alsoObserve?: (exchange: ProxyExchange) => void,
 ): Promise<CountingProxy> {
@@ -183,7 +190,7 @@ export function startDynamoCountingProxy(
 
 /** Requests seen by a proxy, keyed by a label the caller derives from each exchange. */
 export function startLabelCountingProxy(
-  target: string,
+  target: ProxyOptions['target'],
   label: (exchange: ProxyExchange) => string,
   counts: Record<string, number>,
 ): Promise<CountingProxy> {

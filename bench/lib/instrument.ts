@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { LocalStack } from '../../local/stack';
 import {
   type CountingProxy,
@@ -7,7 +8,7 @@ import {
   startDynamoCountingProxy,
   startLabelCountingProxy,
 } from './counting-proxy';
-import { type HandlerTimings, timeHandlers } from './workflow';
+import type { HandlerTimings } from './workflow';
 
 /** Counts of what the service asked of each stand-in, and its handlers' timings. */
 export interface Instrumented {
@@ -36,33 +37,55 @@ export function twilioOperation(exchange: ProxyExchange): string {
   return `${exchange.method} ${path}`;
 }
 
+/** A function of the synthesized template: its logical id (the local stack's name for it) and its entry. */
+export interface BenchFunction {
+  readonly logicalId: string;
+  readonly entry: string;
+}
+
+/** Counting proxies started before the local stack, attached to it once it runs. */
+export interface Instruments {
+  /** For `startLocalStack({ lambdaEnvironment })`: the functions reach the stand-ins through the proxies. */
+  readonly lambdaEnvironment: Record<string, string>;
+  /** Points the proxies at the stack's stand-ins and times each invocation; call right after startLocalStack(). */
+  attach(stack: LocalStack): Instrumented;
+}
+
 /**
- * Puts counting proxies in front of DynamoDB, Secrets Manager, Step Functions and Twilio, by pointing the
- * variables the handlers read at their cold start at the proxies (startLocalStack() set them just before it
- * returned; no handler has loaded yet), then times the handlers. Call right after startLocalStack().
+ * Puts counting proxies in front of DynamoDB, Secrets Manager, Step Functions and Twilio. The functions run in
+ * their own processes with the environment the stack gives them, so the proxies start first and their URLs go in
+ * as the functions' endpoints (`lambdaEnvironment`); until `attach` tells them where the stand-ins are, they
+ * answer 503 (retried, as a throttle is). Each invocation is timed from the runtime's own record of it (Lambda's
+ * Duration, measured by the bootstrap inside the function's process), by the entry's file name.
  */
-export async function instrument(stack: LocalStack, handlerEntries: readonly string[]): Promise<Instrumented> {
+export async function startInstruments(functions: readonly BenchFunction[]): Promise<Instruments> {
   const dynamo = emptyDynamoCounts();
   const portRequestWrites = { count: 0 };
   const secretsManager: Record<string, number> = {};
   const stepFunctions: Record<string, number> = {};
   const twilio: Record<string, number> = {};
   const twilioStatuses: Record<string, number> = {};
+  let urls: LocalStack['urls'] | undefined;
   const proxies: CountingProxy[] = [];
-  const dynamoProxy = await startDynamoCountingProxy(stack.urls.dynamoDb, dynamo, (exchange) => {
-    const operation = String(exchange.headers['x-amz-target'] ?? '');
-    if (exchange.status === 200 && operation.endsWith('.PutItem')) {
-      const sk = (JSON.parse(exchange.requestBody.toString('utf8')) as { Item?: { SK?: { S?: string } } }).Item?.SK?.S;
-      if (sk?.startsWith('PORT_REQUEST#')) portRequestWrites.count += 1;
-    }
-  });
+  const dynamoProxy = await startDynamoCountingProxy(
+    () => urls?.dynamoDb,
+    dynamo,
+    (exchange) => {
+      const operation = String(exchange.headers['x-amz-target'] ?? '');
+      if (exchange.status === 200 && operation.endsWith('.PutItem')) {
+        const sk = (JSON.parse(exchange.requestBody.toString('utf8')) as { Item?: { SK?: { S?: string } } }).Item?.SK
+          ?.S;
+        if (sk?.startsWith('PORT_REQUEST#')) portRequestWrites.count += 1;
+      }
+    },
+  );
   proxies.push(dynamoProxy);
-  const secretsProxy = await startLabelCountingProxy(stack.urls.secretsManager, awsOperation, secretsManager);
+  const secretsProxy = await startLabelCountingProxy(() => urls?.secretsManager, awsOperation, secretsManager);
   proxies.push(secretsProxy);
-  const sfnProxy = await startLabelCountingProxy(stack.urls.stepFunctions, awsOperation, stepFunctions);
+  const sfnProxy = await startLabelCountingProxy(() => urls?.stepFunctions, awsOperation, stepFunctions);
   proxies.push(sfnProxy);
   const twilioProxy = await startLabelCountingProxy(
-    stack.urls.twilio,
+    () => urls?.twilio,
     (exchange) => {
       twilioStatuses[exchange.status] = (twilioStatuses[exchange.status] ?? 0) + 1;
       return twilioOperation(exchange);
@@ -70,24 +93,44 @@ export async function instrument(stack: LocalStack, handlerEntries: readonly str
     twilio,
   );
   proxies.push(twilioProxy);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy.url,
-    AWS_ENDPOINT_URL_SFN: sfnProxy.url,
-    TWILIO_API_BASE_URL: twilioProxy.url,
-  });
-  const timings = timeHandlers(handlerEntries);
+  const close = async () => {
+    for (const proxy of proxies) await proxy.close();
+  };
   return {
-    dynamo,
-    portRequestWrites,
-    secretsManager,
-    stepFunctions,
-    twilio,
-    twilioInFlight: twilioProxy.inFlight,
-    twilioStatuses,
-    timings,
-    close: async () => {
-      for (const proxy of proxies) await proxy.close();
+    lambdaEnvironment: {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy.url,
+      AWS_ENDPOINT_URL_SFN: sfnProxy.url,
+      TWILIO_API_BASE_URL: twilioProxy.url,
+    },
+    attach(stack) {
+      urls = stack.urls;
+      const names = new Map(functions.map((f) => [f.logicalId, path.basename(f.entry, '.ts')]));
+      const timings: HandlerTimings = { byModule: {}, startsByModule: {} };
+      for (const name of names.values()) {
+        timings.byModule[name] = [];
+        timings.startsByModule[name] = [];
+      }
+      const unsubscribe = stack.lambdas.onInvoke((record) => {
+        const name = names.get(record.functionName);
+        if (!name || record.durationMs === undefined) return;
+        timings.byModule[name]?.push(record.durationMs);
+        timings.startsByModule[name]?.push(record.startedAt);
+      });
+      return {
+        dynamo,
+        portRequestWrites,
+        secretsManager,
+        stepFunctions,
+        twilio,
+        twilioInFlight: twilioProxy.inFlight,
+        twilioStatuses,
+        timings,
+        close: async () => {
+          unsubscribe();
+          await close();
+        },
+      };
     },
   };
 }

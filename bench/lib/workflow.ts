@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { type HistoryEvent, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from '../../local/stack';
 
@@ -71,39 +70,4 @@ export interface HandlerTimings {
   readonly byModule: Record<string, number[]>;
   /** Wall-clock start (ms since epoch) of every invocation, by module: for the cold start estimate. */
   readonly startsByModule: Record<string, number[]>;
-}
-
-/**
- * Times every invocation of the local stack's Lambda handlers without touching production code: the stack loads
- * each handler with `require(entry)` on its first call, so the bench loads the modules first and swaps each
- * require.cache entry's exports for a copy whose `handler` is timed. Call after startLocalStack() (the handlers
- * read their environment at load) and before the first request.
- */
-export function timeHandlers(entries: readonly string[]): HandlerTimings {
-  const timings: HandlerTimings = { byModule: {}, startsByModule: {} };
-  const root = path.resolve(__dirname, '..', '..');
-  for (const entry of entries) {
-    const file = require.resolve(path.join(root, entry));
-    const real = require(file) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-    const cached = require.cache[file];
-    if (!cached) throw new Error(`${entry} is not in require.cache`);
-    const name = path.basename(entry, '.ts');
-    const durations: number[] = [];
-    const starts: number[] = [];
-    timings.byModule[name] = durations;
-    timings.startsByModule[name] = starts;
-    cached.exports = {
-      ...real,
-      handler: async (event: unknown, context: unknown) => {
-        starts.push(Date.now());
-        const started = performance.now();
-        try {
-          return await real.handler(event, context);
-        } finally {
-          durations.push(performance.now() - started);
-        }
-      },
-    };
-  }
-  return timings;
 }

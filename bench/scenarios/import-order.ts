@@ -2,7 +2,7 @@ import '../../local/polyfills';
 import { startLocalStack } from '../../local/stack';
 import { scenarioMain } from '../lib/child';
 import { BenchAccount, localNumbers } from '../lib/driver';
-import { type CounterSnapshot, difference, instrument, snapshot } from '../lib/instrument';
+import { type BenchFunction, type CounterSnapshot, difference, snapshot, startInstruments } from '../lib/instrument';
 import { round, sleep, waitUntil } from '../lib/stats';
 import { executionHistory, listExecutions, sfnClient } from '../lib/workflow';
 
@@ -18,7 +18,8 @@ import { executionHistory, listExecutions, sfnClient } from '../lib/workflow';
  */
 
 export interface ImportOrderConfig {
-  readonly handlerEntries: readonly string[];
+  /** The template's functions, to time each invocation by its entry. */
+  readonly functions: readonly BenchFunction[];
   readonly phoneNumbers: number;
   readonly twilioLatencyMs: number;
   readonly twilioLatencyJitterMs: number;
@@ -66,7 +67,9 @@ function floorSeconds(waves: ReadonlyArray<{ calls: number }>, concurrency: numb
 }
 
 async function main(config: ImportOrderConfig): Promise<ImportOrderResult> {
+  const instruments = await startInstruments(config.functions);
   const stack = await startLocalStack({
+    lambdaEnvironment: instruments.lambdaEnvironment,
     apiPort: 0,
     twilioPort: 0,
     sesPort: 0,
@@ -75,7 +78,7 @@ async function main(config: ImportOrderConfig): Promise<ImportOrderResult> {
     simulatorLatencyJitterMs: config.twilioLatencyJitterMs,
     simulatorMaxConcurrentRequestsPerAccount: config.maxConcurrentRequestsPerAccount,
   });
-  const counters = await instrument(stack, config.handlerEntries);
+  const counters = instruments.attach(stack);
   const sfn = sfnClient(stack);
   const meanLatencyMs = config.twilioLatencyMs + config.twilioLatencyJitterMs / 2;
   const c = config.maxConcurrentRequestsPerAccount;

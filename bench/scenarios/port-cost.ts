@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack, startLocalStack } from '../../local/stack';
 import { scenarioMain } from '../lib/child';
 import { BenchAccount, localNumbers, sesEmails, webhookDeliveries } from '../lib/driver';
-import { type CounterSnapshot, difference, instrument, snapshot } from '../lib/instrument';
+import { type BenchFunction, type CounterSnapshot, difference, snapshot, startInstruments } from '../lib/instrument';
 import { median, sleep, waitUntil } from '../lib/stats';
 import { executionHistory, type HistorySummary, listExecutions, sfnClient, summarizeHistory } from '../lib/workflow';
 
@@ -18,7 +18,8 @@ import { executionHistory, type HistorySummary, listExecutions, sfnClient, summa
  */
 
 export interface PortCostConfig {
-  readonly handlerEntries: readonly string[];
+  /** The template's functions, to time each invocation by its entry. */
+  readonly functions: readonly BenchFunction[];
   /** The local poll interval (wall seconds)… */
   readonly pollIntervalSeconds: number;
   /** …and the real one it stands for (6 h): time runs this many times faster. */
@@ -60,7 +61,9 @@ async function main(config: PortCostConfig): Promise<PortCostResult> {
   const speedUp = config.scaledPollSeconds / config.pollIntervalSeconds;
   const secondsPerDay = 86_400 / speedUp;
   const reminderIntervalSeconds = Math.round(config.scaledReminderSeconds / speedUp);
+  const instruments = await startInstruments(config.functions);
   const stack = await startLocalStack({
+    lambdaEnvironment: instruments.lambdaEnvironment,
     apiPort: 0,
     twilioPort: 0,
     sesPort: 0,
@@ -69,7 +72,7 @@ async function main(config: PortCostConfig): Promise<PortCostResult> {
     simulatorLatencyMs: config.twilioLatencyMs,
     simulatorLatencyJitterMs: config.twilioLatencyJitterMs,
   });
-  const counters = await instrument(stack, config.handlerEntries);
+  const counters = instruments.attach(stack);
   const sfn = sfnClient(stack);
   try {
     const account = new BenchAccount(stack);

@@ -19,7 +19,7 @@ import type {
   WorkflowClient,
 } from './ports';
 import { startPendingWorkflow } from './start-port-workflow';
-import { twilioForAccount } from './twilio-account';
+import { DYNAMODB_WRITE_CONCURRENCY, mapWithConcurrency, twilioForAccount } from './twilio-account';
 
 /** The body of POST port-orders, as validated by the API schema. */
 export interface PortOrderRequest {
@@ -371,23 +371,26 @@ export async function createPortOrder(
       warnings,
       createdAt: at,
     };
-    for (const pr of portRequests) {
-      for (const n of pr.phoneNumbers) {
-        const claimed = await deps.repository.claimNumber(
-          accountId,
-          n.phoneNumber,
-          pr.portRequestId,
-          claims.get(n.phoneNumber),
-        );
-        if (!claimed) {
-          throw new HttpProblem(409, 'Numbers already being ported', 'Another order claimed some numbers first.', [
-            {
-              path: paths.get(n.phoneNumber) ?? 'phoneNumbers',
-              message: `${n.phoneNumber} is already in an open port request`,
-            },
-          ]);
-        }
-      }
+    // Each claim is its own conditional write, so they go in parallel; one refused refuses the order, naming every
+    // number another order took first. A claim of a port request that is never written binds nothing: the next
+    // order finds no open port request behind it (checkOpenClaims).
+    const wanted = portRequests.flatMap((pr) => pr.phoneNumbers.map((n) => ({ pr, phoneNumber: n.phoneNumber })));
+    const taken = await mapWithConcurrency(wanted, DYNAMODB_WRITE_CONCURRENCY, async ({ pr, phoneNumber }) =>
+      (await deps.repository.claimNumber(accountId, phoneNumber, pr.portRequestId, claims.get(phoneNumber)))
+        ? undefined
+        : phoneNumber,
+    );
+    const refused = taken.filter((phoneNumber): phoneNumber is string => phoneNumber !== undefined);
+    if (refused.length > 0) {
+      throw new HttpProblem(
+        409,
+        'Numbers already being ported',
+        'Another order claimed some numbers first.',
+        refused.map((phoneNumber) => ({
+          path: paths.get(phoneNumber) ?? 'phoneNumbers',
+          message: `${phoneNumber} is already in an open port request`,
+        })),
+      );
     }
     written = true;
     for (const pr of portRequests) await deps.repository.putPortRequest(pr);

@@ -26,6 +26,12 @@ export async function twilioForAccount(
  */
 export const TWILIO_CONCURRENCY = 80;
 
+/**
+ * How many independent single-item writes one bulk operation keeps in flight (claims of an order's numbers,
+ * inventory items of an import): the SDK's default of 50 sockets per client, so none waits for a connection.
+ */
+export const DYNAMODB_WRITE_CONCURRENCY = 50;
+
 /** Runs `fn` over `items` with at most `limit` calls in flight, keeping input order in the answer. */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],

@@ -1,6 +1,11 @@
 import { type PortRequest, type PortRequestNumber, withEmail, withEvent } from '../../domain/port-request';
 import { TwilioTransientError } from '../../shared/errors';
-import { mapWithConcurrency, TWILIO_CONCURRENCY, twilioForAccount } from '../twilio-account';
+import {
+  DYNAMODB_WRITE_CONCURRENCY,
+  mapWithConcurrency,
+  TWILIO_CONCURRENCY,
+  twilioForAccount,
+} from '../twilio-account';
 import type { WorkflowDeps } from './submit-port-in';
 
 /**
@@ -22,10 +27,18 @@ export async function importPortedNumbers(
     throw new TwilioTransientError(`${missing.length} ported numbers are not in the Twilio account yet`);
   }
   const at = deps.clock.now().toISOString();
+  // Twilio's slots do Twilio's work only (its concurrency limit is the floor); the inventory writes, which do not
+  // depend on each other, follow in a pool of their own. A retry redoes neither: voice URLs already set and
+  // inventory items already there are skipped.
   await mapWithConcurrency(toImport, TWILIO_CONCURRENCY, async (number) => {
     const incoming = inAccount.get(number.phoneNumber);
+    if (incoming && incoming.voiceUrl !== deps.callRouterUrl) {
+      await gateway.setVoiceUrl(incoming.sid, deps.callRouterUrl);
+    }
+  });
+  await mapWithConcurrency(toImport, DYNAMODB_WRITE_CONCURRENCY, async (number) => {
+    const incoming = inAccount.get(number.phoneNumber);
     if (!incoming) return;
-    if (incoming.voiceUrl !== deps.callRouterUrl) await gateway.setVoiceUrl(incoming.sid, deps.callRouterUrl);
     await deps.repository.putInventoryNumberIfAbsent({
       accountId: input.accountId,
       phoneNumber: number.phoneNumber,
