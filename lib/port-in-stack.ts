@@ -59,6 +59,7 @@ export class PortInStack extends Stack {
       pollInterval,
       executionTimeout: Duration.seconds(config.workflowTimeoutSeconds),
       portMaxAge: Duration.days(config.portMaxAgeDays),
+      verifyPortedNumbers: config.verifyPortedNumbers,
     });
     this.api = new PortInApi(this, 'Api', {
       table: this.data.table,

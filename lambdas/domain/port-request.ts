@@ -87,7 +87,7 @@ export function explainVerificationFailure(failure: VerificationFailure): string
     case 'NOT_VOICE_CAPABLE':
       return 'Twilio says the number cannot take voice calls.';
     case 'VOICE_URL_ELSEWHERE':
-      return "Calls to the number go somewhere else than Ring Tonic: its voice URL in Twilio was changed.";
+      return 'Calls to the number go somewhere else than Ring Tonic: its voice URL in Twilio was changed.';
     case 'CALL_DID_NOT_ARRIVE':
       return 'Our test call did not reach your Twilio account: the old carrier may still be routing the number.';
     case 'ROUTER_DID_NOT_ANSWER':
@@ -184,6 +184,8 @@ export interface PortRequest {
    */
   readonly delayedSince?: string;
   readonly delayReason?: string;
+  /** When ImportNumbers first imported the ported numbers (the port counts as completed then). */
+  readonly importedAt?: string;
   /** The ported numbers' checks (VerifyNumbers): which one is going, when verification began, when it gave up. */
   readonly verificationRound?: number;
   readonly verificationStartedAt?: string;

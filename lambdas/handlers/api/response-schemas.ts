@@ -200,7 +200,7 @@ export const portRequestViewSchema = z
       z.meta({
         description:
           'True only when the port request is COMPLETED, its ported numbers are imported and every one is verified ' +
-          '(PASSED, or SKIPPED where verification is switched off), and so are the same carrier\'s other requests.',
+          "(PASSED, or SKIPPED where verification is switched off), and so are the same carrier's other requests.",
       }),
     ),
     createdAt: timestamp('Created'),
