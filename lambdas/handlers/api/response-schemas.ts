@@ -310,6 +310,7 @@ export const RESPONSE_COMPONENTS = {
   PortOrderPortRequest: portOrderPortRequestSchema,
   PortOrder: portOrderResponseSchema,
   LosingCarrierView: losingCarrierViewSchema,
+  NumberVerification: numberVerificationSchema,
   PortRequestNumber: portRequestNumberSchema,
   PortRequest: portRequestViewSchema,
   PortRequestPage: portRequestPageSchema,
