@@ -44,7 +44,8 @@ describe('verifying ported numbers before "safe to cancel"', () => {
   let workflows: Workflows;
 
   beforeAll(async () => {
-    stack = await startTestStack({ verificationTimeScale: TIME_SCALE });
+    // A toll-free port is noticed by polling the account: every 2 s.
+    stack = await startTestStack({ verificationTimeScale: TIME_SCALE, pollIntervalSeconds: 2 });
     workflows = new Workflows(stack);
   }, 60000);
 
