@@ -345,7 +345,9 @@ async function record(
     };
     for (const event of events) next = withEvent(next, { at, ...event });
     if (failedNow) {
-      next = { ...next, verificationNextCheckAt: new Date(ms(at) + deps.timing.recheckSeconds * 1000).toISOString() };
+      // Checks start every recheckSeconds: a failure found after the answer window waits that much less.
+      const waitSeconds = Math.max(1, deps.timing.recheckSeconds - (start ? 0 : deps.timing.answerWindowSeconds));
+      next = { ...next, verificationNextCheckAt: new Date(ms(at) + waitSeconds * 1000).toISOString() };
       if (!current.outbox.some((e) => e.template === 'NUMBERS_NOT_REACHING')) {
         next = withEmail(next, 'NUMBERS_NOT_REACHING', at);
         deps.metrics.count('NumbersVerificationFailed');
