@@ -235,6 +235,35 @@ describe('verifying ported numbers before "safe to cancel"', () => {
     expect(storyOf(await account.events(id))).toContain(`NUMBER_VERIFIED:${only}`);
   }, 60000);
 
+  it("places the test calls from the connection's verificationCallerNumber when it is set", async () => {
+    const account = new TestAccount(stack);
+    const caller = '+14155550670';
+    const [a, b] = ['+14155550671', '+14155550672'];
+    await account.sim(`/_sim/accounts/${account.accountSid}/incoming-phone-numbers`, { phoneNumber: caller });
+    const bill = await account.connect();
+    const refused = await account.api.put(`${account.base}/twilio-connection`, {
+      accountSid: account.accountSid,
+      authToken: account.authToken,
+      verificationCallerNumber: '+14155550699',
+    });
+    expect(refused.status).toBe(400);
+    const connected = await account.api.put(`${account.base}/twilio-connection`, {
+      accountSid: account.accountSid,
+      authToken: account.authToken,
+      verificationCallerNumber: caller,
+    });
+    expect(connected.status).toBe(200);
+    const [id] = (await account.order(bill, [a, b], 'CallRail', { pin: '604931' })) as [string];
+    await account.setTwilioStatus(await account.submitted(id), { status: 'Completed' });
+
+    await account.waitFor(id, (pr) => pr.safeToCancelOldService, 'safe to cancel', 30000);
+    const outbound = (await callsOf(account)).filter((c) => c.resource.direction === 'outbound-api');
+    expect(outbound.map((c) => [c.resource.from, c.resource.to]).sort()).toEqual([
+      [caller, a],
+      [caller, b],
+    ]);
+  }, 60000);
+
   it('verifies a toll-free (MANUAL) number once it arrives, calling it from another number of the account', async () => {
     const account = new TestAccount(stack);
     const bill = await account.connect();
