@@ -216,6 +216,24 @@ describe('verifying ported numbers before "safe to cancel"', () => {
     expect(calls.filter((c) => c.resource.direction === 'inbound').map((c) => c.resource.status)).toContain('failed');
   }, 60000);
 
+  it('rides out Twilio errors on the Calls API (503, 429) as transient: retried, one call per number, no failure', async () => {
+    const account = new TestAccount(stack);
+    const [a, b] = ['+14155550680', '+14155550681'];
+    const bill = await account.connect();
+    const [id] = (await account.order(bill, [a, b], 'CallRail', { pin: '604931' })) as [string];
+    const sid = await account.submitted(id);
+    await account.sim('/_sim/faults', { operation: 'createCall', status: 503, times: 2 });
+    await account.sim('/_sim/faults', { operation: 'listCalls', status: 429, times: 1 });
+    await account.setTwilioStatus(sid, { status: 'Completed' });
+
+    const done = await account.waitFor(id, (pr) => pr.safeToCancelOldService, 'safe to cancel', 30000);
+    expect(done.phoneNumbers.map((n) => n.verification.status)).toEqual(['PASSED', 'PASSED']);
+    expect(await testCallsTo(account)).toEqual({ [a]: 1, [b]: 1 });
+    const story = storyOf(await account.events(id));
+    expect(story.filter((e) => e.startsWith('NUMBER_VERIFICATION_FAILED'))).toEqual([]);
+    expect(sentTemplates(await account.events(id))).not.toContain('NUMBERS_NOT_REACHING');
+  }, 60000);
+
   it('passes the only number of an account on the number checks alone, saying it was not test-called', async () => {
     const account = new TestAccount(stack);
     const only = '+14155550640';
