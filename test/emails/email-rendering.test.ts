@@ -107,6 +107,9 @@ const CLOSING_TEMPLATES: ReadonlySet<EmailTemplateName> = new Set([
   'PORT_CANCELED',
   'PORT_EXPIRED',
   'PORT_FAILED',
+  // Sent after the port completed (the numbers' test calls): no completion window to give.
+  'NUMBERS_NOT_REACHING',
+  'NUMBERS_STILL_NOT_REACHING',
 ]);
 
 /** The port request as it stands when `template` goes out; templates added later get the open API port with its FOC. */
