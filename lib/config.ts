@@ -34,6 +34,11 @@ export interface PortInConfig {
   readonly portMaxAgeDays: number;
   /** Address subscribed to the operations alarms' SNS topic; empty subscribes no one. */
   readonly alarmEmail: string;
+  /**
+   * Whether the workflow verifies every ported number (number checks and one test call each, Twilio's per-minute
+   * charges) before "safe to cancel". Off: the numbers are SKIPPED and the emails say they were not test-called.
+   */
+  readonly verifyPortedNumbers: boolean;
 }
 
 /** The defaults; `cdk.json` repeats them so operators see every knob (a test keeps the two equal). */
@@ -49,6 +54,7 @@ export const DEFAULT_PORT_IN_CONFIG: PortInConfig = {
   workflowTimeoutSeconds: 10_368_000,
   portMaxAgeDays: 45,
   alarmEmail: '',
+  verifyPortedNumbers: true,
 };
 
 /** The context keys read by {@link portInConfigFromContext}. */
@@ -76,6 +82,13 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     }
     return value;
   };
+  const flag = (key: 'verifyPortedNumbers'): boolean => {
+    const raw: unknown = node.tryGetContext(key) ?? DEFAULT_PORT_IN_CONFIG[key];
+    // `cdk synth -c key=value` passes strings.
+    if (raw === true || raw === 'true') return true;
+    if (raw === false || raw === 'false') return false;
+    throw new Error(`Context "${key}" must be true or false, got ${JSON.stringify(raw)}`);
+  };
   const seconds = (key: 'pollIntervalSeconds' | 'reminderIntervalSeconds' | 'workflowTimeoutSeconds'): number =>
     wholeNumber(key, 'seconds');
 
@@ -102,6 +115,7 @@ export function portInConfigFromContext(node: Node): PortInConfig {
     workflowTimeoutSeconds: seconds('workflowTimeoutSeconds'),
     portMaxAgeDays: wholeNumber('portMaxAgeDays', 'days'),
     alarmEmail: text('alarmEmail'),
+    verifyPortedNumbers: flag('verifyPortedNumbers'),
   };
 
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.senderEmail)) {

@@ -39,6 +39,8 @@ export function acknowledgeNagFindings(stack: PortInStack): void {
     stack.workflow.functions.submitPortIn,
     stack.workflow.functions.syncPortStatus,
     stack.workflow.functions.importNumbers,
+    // Absent where verification is switched off.
+    ...(stack.workflow.functions.verifyNumbers ? [stack.workflow.functions.verifyNumbers] : []),
     stack.api.productApiFunction,
     stack.api.twilioWebhookFunction,
   ];

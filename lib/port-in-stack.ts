@@ -63,6 +63,7 @@ export class PortInStack extends Stack {
       webhookSettle: Duration.seconds(config.webhookSettleSeconds),
       executionTimeout: Duration.seconds(config.workflowTimeoutSeconds),
       portMaxAge: Duration.days(config.portMaxAgeDays),
+      verifyPortedNumbers: config.verifyPortedNumbers,
     });
     this.api = new PortInApi(this, 'Api', {
       table: this.data.table,

@@ -71,6 +71,13 @@ export interface LocalStackOptions {
   /** Scales the state machine's Retry intervals (tests use small values). */
   readonly retryIntervalScale?: number;
   /**
+   * Scales VerifyNumbers' timing (the 2-minute answer window, the 15-minute re-checks, the 48 hours before it gives
+   * up; each at least 1 s): with 0.005 an hour of re-checks takes 18 s. @default 1
+   */
+  readonly verificationTimeScale?: number;
+  /** Synthesizes with the CDK context `verifyPortedNumbers` set so (false: numbers SKIPPED). @default cdk.json's */
+  readonly verifyPortedNumbers?: boolean;
+  /**
    * Scales the template's schedules (the sweeper's minute) and, with them, the sweeper's grace before it starts a
    * pending execution itself (tests use small values: 0.02 runs it every 1.2 s). @default 1
    */
@@ -226,7 +233,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     // The template and the function bundles of one synth with bundling, cached in cdk.out.local/.
-    const assembly = await bundledAssembly({ context: SYNTH_CONTEXT, log });
+    const context =
+      options.verifyPortedNumbers === undefined
+        ? SYNTH_CONTEXT
+        : { ...SYNTH_CONTEXT, verifyPortedNumbers: options.verifyPortedNumbers };
+    const assembly = await bundledAssembly({ context, log });
     const { template } = assembly;
 
     // DynamoDB: dynalite, with the tables the template declares.
@@ -469,6 +480,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const key of ['DELAY_ALERT_AFTER_SECONDS', 'EMAIL_CONFIRMATION_WINDOW_SECONDS']) {
         if (options.retryIntervalScale === undefined || !environment[key]) continue;
         const scaled = Number(environment[key]) * options.retryIntervalScale;
+        environment[key] = String(Math.max(1, Math.round(scaled)));
+      }
+      // Verification's clock: the state machine waits what VerifyNumbers answers, so its timing is all there is.
+      for (const key of ['VERIFY_ANSWER_WINDOW_SECONDS', 'VERIFY_RECHECK_SECONDS', 'VERIFY_GIVE_UP_AFTER_SECONDS']) {
+        if (options.verificationTimeScale === undefined || !environment[key]) continue;
+        const scaled = Number(environment[key]) * options.verificationTimeScale;
         environment[key] = String(Math.max(1, Math.round(scaled)));
       }
       // The sweeper's grace runs on the schedules' clock.

@@ -32,6 +32,10 @@ async function main(): Promise<void> {
       ? { scheduleIntervalScale: numberFromEnv('SCHEDULE_INTERVAL_SCALE', 1) }
       : {}),
     ...(process.env.CALL_ROUTER_URL ? { callRouterUrl: process.env.CALL_ROUTER_URL } : {}),
+    // VerifyNumbers' 2-minute answer window and 15-minute re-checks, scaled (0.02: 2 s and 18 s).
+    ...(process.env.VERIFICATION_TIME_SCALE
+      ? { verificationTimeScale: numberFromEnv('VERIFICATION_TIME_SCALE', 1) }
+      : {}),
     apiPort: numberFromEnv('PORT', 3000),
     twilioPort: numberFromEnv('SIM_PORT', 4010),
     sesPort: numberFromEnv('SES_PORT', 8005),

@@ -16,6 +16,8 @@ export const EmailTemplateNames = [
   'PORT_EXPIRED',
   'PORT_FAILED',
   'MANUAL_PORT_INSTRUCTIONS',
+  'NUMBERS_NOT_REACHING',
+  'NUMBERS_STILL_NOT_REACHING',
 ] as const;
 export type EmailTemplateName = (typeof EmailTemplateNames)[number];
 
@@ -33,7 +35,15 @@ export interface EmailData {
     readonly status: PhoneNumberStatus;
     readonly rejectionReason?: string;
     readonly imported: boolean;
+    /** Whether calls to it reach Ring Tonic (see the port request's `verification`). */
+    readonly verification?: {
+      readonly status: 'PENDING' | 'PASSED' | 'FAILED' | 'SKIPPED';
+      readonly detail?: string;
+      readonly notTestCalled?: boolean;
+    };
   }>;
+  /** Twilio's Port In request (KW…), for the customer to quote to Twilio support. */
+  readonly twilioPortInRequestSid?: string;
   readonly focDate?: string;
   readonly previousFocDate?: string;
   readonly expectedCompletion: { readonly earliest: string; readonly latest: string };
@@ -251,7 +261,16 @@ function body(template: EmailTemplateName, d: EmailData): Body {
       };
     }
     case 'PORT_COMPLETED': {
-      const imported = d.phoneNumbers.filter((n) => n.imported).map((n) => formatNumber(n.phoneNumber));
+      const importedNumbers = d.phoneNumbers.filter((n) => n.imported);
+      const imported = importedNumbers.map((n) => {
+        const v = n.verification;
+        if (v?.status === 'SKIPPED') return `${formatNumber(n.phoneNumber)} (not test-called)`;
+        if (v?.notTestCalled) return `${formatNumber(n.phoneNumber)} (not test-called: please call it once)`;
+        return v?.status === 'PASSED'
+          ? `${formatNumber(n.phoneNumber)} (test call reached Ring Tonic)`
+          : formatNumber(n.phoneNumber);
+      });
+      const verificationWords = verificationParagraph(importedNumbers);
       const stillPorting = d.carrierNumbersStillPorting ?? [];
       if (stillPorting.length > 0) {
         const others =
@@ -270,6 +289,7 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         subject: `Your numbers are ported: it is now safe to cancel your ${carrier} service`,
         paragraphs: [
           `Your numbers have moved to your Twilio account and are live in Ring Tonic. It is now safe to cancel your old service with ${carrier}.`,
+          ...(verificationWords ? [verificationWords] : []),
           cost,
           'Imported numbers:',
         ],
@@ -302,6 +322,36 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         ],
         list: numbers,
       };
+    case 'NUMBERS_NOT_REACHING': {
+      const failing = d.phoneNumbers.filter((n) => n.verification?.status === 'FAILED');
+      return {
+        subject: `Do not cancel your ${carrier} service yet: some numbers do not reach Ring Tonic yet`,
+        paragraphs: [
+          `${DO_NOT_CANCEL} ${carrier} yet. The port is complete in Twilio, but our test calls show that calls to the numbers below do not reach Ring Tonic yet: cancelling now could lose those calls.`,
+          'This often clears by itself within hours, once the old carrier finishes moving the numbers. We test-call them again about every 15 minutes for 48 hours, and email you as soon as every number works.',
+        ],
+        list: failing.map(
+          (n) => `${formatNumber(n.phoneNumber)}: ${n.verification?.detail ?? 'Calls do not reach Ring Tonic yet.'}`,
+        ),
+      };
+    }
+    case 'NUMBERS_STILL_NOT_REACHING': {
+      const failing = d.phoneNumbers.filter((n) => n.verification?.status === 'FAILED');
+      const sid = d.twilioPortInRequestSid;
+      return {
+        subject: `Do not cancel your ${carrier} service: these numbers still do not reach Ring Tonic`,
+        paragraphs: [
+          `${DO_NOT_CANCEL} ${carrier}. For 48 hours our test calls to the numbers below have not reached Ring Tonic, and we have stopped re-checking them.`,
+          sid
+            ? `What to do: contact Twilio support (help.twilio.com), give them your port-in request ${sid}, and ask them to check that calls to these numbers are routed to your Twilio account.`
+            : "What to do: contact Twilio support (help.twilio.com) about the port you did in Twilio's console, and ask them to check that calls to these numbers are routed to your Twilio account.",
+          "Also check in Twilio's console that each number's voice URL still points to Ring Tonic. Our team has been alerted and will help: reply to this email with what Twilio says. Until we email you that it is safe, keep your old service.",
+        ],
+        list: failing.map(
+          (n) => `${formatNumber(n.phoneNumber)}: ${n.verification?.detail ?? 'Calls do not reach Ring Tonic.'}`,
+        ),
+      };
+    }
     case 'MANUAL_PORT_INSTRUCTIONS':
       return {
         subject: `Do not cancel your ${carrier} service yet: steps to port your toll-free numbers`,
@@ -315,6 +365,19 @@ function body(template: EmailTemplateName, d: EmailData): Body {
         list: numbers,
       };
   }
+}
+
+/** What the "safe to cancel" email says of the test calls: made, not made for some numbers, or switched off. */
+function verificationParagraph(numbers: EmailData['phoneNumbers']): string | undefined {
+  if (numbers.length === 0) return undefined;
+  if (numbers.every((n) => n.verification?.status === 'SKIPPED')) {
+    return 'These numbers were not test-called (number verification is switched off for this service): call each of them once to check it rings through before you cancel.';
+  }
+  const notCalled = numbers.filter((n) => n.verification?.notTestCalled);
+  if (notCalled.length > 0) {
+    return `We checked every number in Twilio, but could not test-call ${notCalled.map((n) => formatNumber(n.phoneNumber)).join(', ')}: your Twilio account has no other number to call from. Call ${notCalled.length === 1 ? 'it' : 'each of them'} once to check it rings through before you cancel.`;
+  }
+  return 'We test-called every number: each call reached Ring Tonic.';
 }
 
 /** Renders a template to subject, HTML and text. Customer text is escaped in the HTML. */

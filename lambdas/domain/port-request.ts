@@ -38,6 +38,66 @@ export interface PortRequestNumber {
   readonly focDate?: string;
   readonly rejectionReason?: string;
   readonly imported: boolean;
+  /** Whether calls to the number reach Ring Tonic (VerifyNumbers); absent until the number is imported. */
+  readonly verification?: NumberVerification;
+}
+
+/** PENDING until checked; FAILED is checked again until it passes or the re-checks give up. */
+export type VerificationStatus = 'PENDING' | 'PASSED' | 'FAILED' | 'SKIPPED';
+
+/** Why a number failed its check, as {@link explainVerificationFailure} words it for the customer. */
+export type VerificationFailure =
+  | 'NOT_IN_TWILIO_ACCOUNT'
+  | 'NOT_VOICE_CAPABLE'
+  | 'VOICE_URL_ELSEWHERE'
+  | 'CALL_DID_NOT_ARRIVE'
+  | 'ROUTER_DID_NOT_ANSWER';
+
+/** The test call of one check: written before the call is created, so that a retry never places a second one. */
+export interface VerificationCall {
+  /** The check (the port request's `verificationRound`) the call belongs to. */
+  readonly round: number;
+  /** The caller ID: another number of the Twilio account. */
+  readonly from: string;
+  /** When the create was first tried; a retry that finds this set looks for the call before creating one. */
+  readonly attemptedAt: string;
+  readonly callSid?: string;
+  /** When the call was known to be placed: its inbound leg is looked for from then, within the answer window. */
+  readonly placedAt?: string;
+}
+
+/** A number's verification, as GET port-requests/{id} answers it (`failure` and `call` stay inside). */
+export interface NumberVerification {
+  readonly status: VerificationStatus;
+  readonly checkedAt?: string;
+  /** In plain words: what passed, or why it failed and what that means. */
+  readonly detail?: string;
+  readonly failure?: VerificationFailure;
+  /** The test call of the check in progress. */
+  readonly call?: VerificationCall;
+  /** Passed on the number checks alone: the account has no other number to call it from. */
+  readonly notTestCalled?: boolean;
+}
+
+/** Plain words for a failed check: what is wrong, for the customer. */
+export function explainVerificationFailure(failure: VerificationFailure): string {
+  switch (failure) {
+    case 'NOT_IN_TWILIO_ACCOUNT':
+      return 'The number is not in your Twilio account yet.';
+    case 'NOT_VOICE_CAPABLE':
+      return 'Twilio says the number cannot take voice calls.';
+    case 'VOICE_URL_ELSEWHERE':
+      return 'Calls to the number go somewhere else than Ring Tonic: its voice URL in Twilio was changed.';
+    case 'CALL_DID_NOT_ARRIVE':
+      return 'Our test call did not reach your Twilio account: the old carrier may still be routing the number.';
+    case 'ROUTER_DID_NOT_ANSWER':
+      return 'Our test call reached your Twilio account but Ring Tonic did not answer it.';
+  }
+}
+
+/** A number's verification as far as the customer sees it: PENDING until it is imported and checked. */
+export function verificationOf(n: PortRequestNumber): NumberVerification {
+  return n.verification ?? { status: 'PENDING' };
 }
 
 /** One entry of the timeline that GET .../events answers. */
@@ -130,6 +190,15 @@ export interface PortRequest {
    */
   readonly delayedSince?: string;
   readonly delayReason?: string;
+  /** When ImportNumbers first imported the ported numbers (the port counts as completed then). */
+  readonly importedAt?: string;
+  /** The ported numbers' checks (VerifyNumbers): which one is going, when verification began, when it gave up. */
+  readonly verificationRound?: number;
+  readonly verificationStartedAt?: string;
+  /** When the next check of the numbers that failed is due. */
+  readonly verificationNextCheckAt?: string;
+  /** When re-checking stopped (48 hours of failures): the port request stays not safe to cancel. */
+  readonly verificationGaveUpAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly version: number;
@@ -373,10 +442,19 @@ export function withReminderIfDue(pr: PortRequest, at: string, reminderIntervalS
   return withEmail({ ...next, lastReminderAt: at }, template, at);
 }
 
-/** Safe to cancel the old service only once the port is COMPLETED and every ported number is imported. */
+/** Whether the number's check says calls reach Ring Tonic (or checks are switched off for the deployment). */
+export function isVerified(n: PortRequestNumber): boolean {
+  const status = n.verification?.status;
+  return status === 'PASSED' || status === 'SKIPPED';
+}
+
+/**
+ * Safe to cancel the old service only once the port is COMPLETED and every ported number is imported and verified
+ * (PASSED, or SKIPPED where verification is switched off).
+ */
 export function isSafeToCancelOldService(pr: PortRequest): boolean {
   const ported = pr.phoneNumbers.filter((n) => n.status === 'COMPLETED');
-  return pr.status === 'COMPLETED' && ported.length > 0 && ported.every((n) => n.imported);
+  return pr.status === 'COMPLETED' && ported.length > 0 && ported.every((n) => n.imported && isVerified(n));
 }
 
 /**

@@ -51,5 +51,16 @@ export const env = {
   UPLOADS_BUCKET_NAME: nonEmpty(),
   /** How long a presigned upload URL works: 900 (CONTRACT's 15 minutes), set by the CDK app; tests shorten it. */
   DOCUMENT_UPLOAD_URL_SECONDS: z.coerce.number().check(z.int(), z.gte(1), z.lte(604_800)),
+  /**
+   * Whether ImportNumbers leaves the numbers to VerifyNumbers ("true") or marks them SKIPPED and owes the "safe to
+   * cancel" email itself ("false"): the CDK context `verifyPortedNumbers`. Required: no silent default.
+   */
+  VERIFY_PORTED_NUMBERS: z.enum(['true', 'false']),
+  /** VerifyNumbers: how long after a test call its inbound leg must be answered (set by the CDK app). */
+  VERIFY_ANSWER_WINDOW_SECONDS: seconds,
+  /** VerifyNumbers: how long after a failed check the next one runs (set by the CDK app). */
+  VERIFY_RECHECK_SECONDS: seconds,
+  /** VerifyNumbers: how long failing numbers are re-checked before giving up (set by the CDK app). */
+  VERIFY_GIVE_UP_AFTER_SECONDS: seconds,
   PORT_MAX_AGE_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(365)), 45),
 };

@@ -32,6 +32,13 @@ export const MetricNames = {
   WorkflowStartsSwept: 'WorkflowStartsSwept',
   /** The sweeper could not start a pending execution either; it tries again on its next run. */
   WorkflowStartsFailed: 'WorkflowStartsFailed',
+  /** A ported number first failed its check (calls do not reach Ring Tonic yet): one per port request. */
+  NumbersVerificationFailed: 'NumbersVerificationFailed',
+  /**
+   * A port request's numbers still failed their checks after 48 hours of re-checks: it stays not safe to cancel and
+   * the customer was told what to do. The operations alarm watches it.
+   */
+  NumbersVerificationGaveUp: 'NumbersVerificationGaveUp',
   /** Milliseconds from a Twilio webhook's arrival to the sync that applied the status change it announced. */
   WebhookToTransitionLatency: 'WebhookToTransitionLatency',
 } as const;

@@ -21,6 +21,11 @@ export const PortWorkflowStates = {
   WaitToRetrySubmitPortIn: 'WaitToRetrySubmitPortIn',
   WaitToRetryMarkFailed: 'WaitToRetryMarkFailed',
   WaitToRetryDeliverFailureEmails: 'WaitToRetryDeliverFailureEmails',
+  VerifyNumbers: 'VerifyNumbers',
+  IsVerificationDone: 'IsVerificationDone',
+  DeliverVerificationEmails: 'DeliverVerificationEmails',
+  WaitToVerifyNumbers: 'WaitToVerifyNumbers',
+  WaitToRetryVerifyNumbers: 'WaitToRetryVerifyNumbers',
 } as const;
 
 /** One state name of the port workflow. */

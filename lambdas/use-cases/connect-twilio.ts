@@ -19,7 +19,7 @@ export function portingWebhookUrl(publicBaseUrl: string, accountId: string): str
  * secret and points the account's porting webhook at us. Connecting again rotates the token.
  */
 export async function connectTwilio(
-  input: { accountId: string; accountSid: string; authToken: string },
+  input: { accountId: string; accountSid: string; authToken: string; verificationCallerNumber?: string },
   deps: ConnectTwilioDeps,
 ): Promise<TwilioConnection> {
   const gateway = deps.twilio.forAccount({ accountSid: input.accountSid, authToken: input.authToken });
@@ -31,6 +31,18 @@ export async function connectTwilio(
       [{ path: 'authToken', message: 'Twilio refused this Account SID and auth token' }],
     );
   }
+  const caller = input.verificationCallerNumber;
+  if (caller) {
+    const numbers = await gateway.listIncomingPhoneNumbers();
+    if (!numbers.some((n) => n.phoneNumber === caller && n.voiceCapable)) {
+      throw new HttpProblem(
+        400,
+        'Not a number of this Twilio account',
+        'verificationCallerNumber must be a voice-capable number of this Twilio account.',
+        [{ path: 'verificationCallerNumber', message: 'not a voice-capable number of this Twilio account' }],
+      );
+    }
+  }
   const webhookUrl = portingWebhookUrl(deps.publicBaseUrl, input.accountId);
   // Twilio first: if it fails, the stored token and connection still agree with each other (the old account).
   await gateway.configurePortingWebhook(webhookUrl);
@@ -40,6 +52,7 @@ export async function connectTwilio(
     accountSid: input.accountSid,
     webhookUrl,
     connectedAt: deps.clock.now().toISOString(),
+    ...(caller ? { verificationCallerNumber: caller } : {}),
   };
   await deps.repository.putConnection(connection);
   return connection;

@@ -9,6 +9,8 @@ export interface TwilioConnection {
   readonly accountSid: string;
   readonly webhookUrl: string;
   readonly connectedAt: string;
+  /** The caller ID of the test calls that verify ported numbers; another number of the account when absent. */
+  readonly verificationCallerNumber?: string;
 }
 
 /** A port order as stored: the 202 answer minus current statuses, which are read from the port requests. */
@@ -217,6 +219,28 @@ export interface IncomingPhoneNumber {
   readonly phoneNumber: string;
   readonly friendlyName: string;
   readonly voiceUrl?: string;
+  /** Twilio's `capabilities.voice`: the number can take (and make) calls. */
+  readonly voiceCapable: boolean;
+}
+
+/** A call of the account's Calls list, as far as the number checks read it. */
+export interface TwilioCall {
+  readonly sid: string;
+  readonly direction: string;
+  readonly from: string;
+  readonly to: string;
+  /** queued, ringing, in-progress, completed, busy, failed, no-answer, canceled. */
+  readonly status: string;
+  readonly startTime?: string;
+}
+
+/** The test call of a number check: hangs up at once, rings at most `timeoutSeconds`, lasts at most `timeLimitSeconds`. */
+export interface TestCallRequest {
+  readonly from: string;
+  readonly to: string;
+  readonly twiml: string;
+  readonly timeoutSeconds: number;
+  readonly timeLimitSeconds: number;
 }
 
 /** Twilio, as seen from one customer's Twilio account. */
@@ -236,6 +260,10 @@ export interface TwilioAccountGateway {
   cancelPortIn(sid: string): Promise<void>;
   listIncomingPhoneNumbers(): Promise<readonly IncomingPhoneNumber[]>;
   setVoiceUrl(incomingPhoneNumberSid: string, voiceUrl: string): Promise<void>;
+  /** Places a call through the Calls API; answers its CA sid. */
+  createCall(call: TestCallRequest): Promise<string>;
+  /** The account's calls to `to` (and from `from`, when given) that started at or after `startedSince`. */
+  listCalls(filter: { to: string; from?: string; startedSince: string }): Promise<readonly TwilioCall[]>;
   /** Uploads a utility bill (multipart, numbers-upload.twilio.com); answers its RD sid. */
   uploadUtilityBill(document: { fileName: string; contentType: string; content: Buffer }): Promise<string>;
 }

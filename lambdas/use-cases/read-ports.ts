@@ -4,6 +4,7 @@ import {
   isSafeToCancelCarrier,
   isSafeToCancelOldService,
   type PortRequest,
+  verificationOf,
 } from '../domain/port-request';
 import { HttpProblem } from '../shared/errors';
 import { type PortOrderView, toOrderView } from './create-port-order';
@@ -28,6 +29,7 @@ export function toPortRequestView(pr: PortRequest, orderPortRequests: readonly P
       ...(n.focDate ? { focDate: n.focDate } : {}),
       ...(n.rejectionReason ? { rejectionReason: n.rejectionReason } : {}),
       imported: n.imported,
+      verification: verificationView(n),
     })),
     ...(pr.targetPortInDate ? { targetPortInDate: pr.targetPortInDate } : {}),
     ...(pr.focDate ? { focDate: pr.focDate } : {}),
@@ -36,6 +38,16 @@ export function toPortRequestView(pr: PortRequest, orderPortRequests: readonly P
     safeToCancelOldService: isSafeToCancelCarrier(pr, orderPortRequests),
     createdAt: pr.createdAt,
     updatedAt: pr.updatedAt,
+  };
+}
+
+/** A number's verification without the workflow's internals (the failure code, the test call). */
+function verificationView(n: PortRequest['phoneNumbers'][number]) {
+  const v = verificationOf(n);
+  return {
+    status: v.status,
+    ...(v.checkedAt ? { checkedAt: v.checkedAt } : {}),
+    ...(v.detail ? { detail: v.detail } : {}),
   };
 }
 

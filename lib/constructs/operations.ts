@@ -51,6 +51,10 @@ export class PortInOperations extends Construct {
   readonly portsDelayed: cloudwatch.Metric;
   /** A port has been delayed (a step failing for a transient reason) for more than an hour. */
   readonly portsDelayedAlarm: cloudwatch.Alarm;
+  /** Port requests whose numbers still failed their checks after 48 hours of re-checks, summed per hour. */
+  readonly numbersVerificationGaveUp: cloudwatch.Metric;
+  /** A port request's ported numbers still do not reach Ring Tonic after 48 hours: it is not safe to cancel. */
+  readonly numbersVerificationGaveUpAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PortInOperationsProps) {
     super(scope, id);
@@ -164,7 +168,31 @@ export class PortInOperations extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.numbersVerificationGaveUp = new cloudwatch.Metric({
+      namespace: PORT_IN_METRIC_NAMESPACE,
+      metricName: MetricNames.NumbersVerificationGaveUp,
+      dimensionsMap: { service: SERVICE_NAME },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+    });
+    this.numbersVerificationGaveUpAlarm = this.numbersVerificationGaveUp.createAlarm(
+      this,
+      'NumbersVerificationGaveUpAlarm',
+      {
+        alarmDescription:
+          "A completed port's numbers still do not reach Ring Tonic after 48 hours of test calls (VerifyNumbers): " +
+          'the customer was told not to cancel and to contact Twilio support. The port request timeline has ' +
+          'NUMBER_VERIFICATION_FAILED events with the reasons; check the numbers in the customer Twilio account.',
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // Emitted only when a port request gives up: no data is none given up.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
+
     for (const alarm of [
+      this.numbersVerificationGaveUpAlarm,
       this.portsDelayedAlarm,
       this.portsPastMaxAgeAlarm,
       this.executionsFailedAlarm,

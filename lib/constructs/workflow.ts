@@ -37,11 +37,44 @@ export const HISTORY_EVENTS_PER_RETRY = 3;
 /** How many whole outages (a step retried to its last attempt) an execution's history must have room for. */
 export const OUTAGES_BUDGETED = 2;
 /**
- * Share of the 25,000-event limit for retries: {@link OUTAGES_BUDGETED} outages of a step retried to the end. With
- * {@link POLLING_HISTORY_BUDGET} it leaves 8,000 events for wakes (each settling, {@link HISTORY_EVENTS_PER_SETTLE})
- * and emails.
+ * Share of the 25,000-event limit for retries: {@link OUTAGES_BUDGETED} outages of a step retried to the end.
  */
 export const RETRY_HISTORY_BUDGET = 5_000;
+/**
+ * History events one VerifyNumbers cycle adds: VerifyNumbers 5, IsVerificationDone 2, WaitToVerifyNumbers 2. A check
+ * takes {@link VERIFICATION_CYCLES_PER_CHECK} cycles: the number checks and test calls, then (after the answer window)
+ * the look for the calls' inbound legs.
+ */
+export const HISTORY_EVENTS_PER_VERIFICATION_CYCLE = 9;
+export const VERIFICATION_CYCLES_PER_CHECK = 2;
+/** Emails verification may owe: the "not reaching yet" one and the give-up one, each through DeliverEmails. */
+const VERIFICATION_EMAILS = 2;
+/**
+ * Share of the 25,000-event limit for verifying the ported numbers: re-checks every 15 minutes for 48 hours are
+ * 192 checks, 3,456 events. With {@link POLLING_HISTORY_BUDGET} and {@link RETRY_HISTORY_BUDGET} it leaves 4,000
+ * events for wakes (each settling, {@link HISTORY_EVENTS_PER_SETTLE}) and emails.
+ */
+export const VERIFICATION_HISTORY_BUDGET = 4_000;
+
+/** How VerifyNumbers times its checks; the state machine does the waiting. */
+export interface VerificationTiming {
+  /** How long after a test call its inbound leg must be answered. @default Duration.minutes(2) */
+  readonly answerWindow?: Duration;
+  /** How long after a failed check the next one runs. @default Duration.minutes(15) */
+  readonly recheckInterval?: Duration;
+  /** How long failing numbers are re-checked before the alarm and the "what to do" email. @default Duration.hours(48) */
+  readonly giveUpAfter?: Duration;
+}
+
+/** The history events verification adds at most: every re-check until it gives up, and its emails. */
+export function verificationHistoryEvents(recheckInterval: Duration, giveUpAfter: Duration): number {
+  const checks = Math.ceil(giveUpAfter.toSeconds() / recheckInterval.toSeconds()) + 1;
+  return (
+    checks * VERIFICATION_CYCLES_PER_CHECK * HISTORY_EVENTS_PER_VERIFICATION_CYCLE +
+    VERIFICATION_EMAILS * HISTORY_EVENTS_PER_EMAIL_DELIVERY
+  );
+}
+
 /** The least time a step is retried through transient trouble before its Catch decides. */
 export const MIN_TRANSIENT_RETRY = Duration.hours(72);
 
@@ -158,6 +191,14 @@ export interface PortWorkflowProps {
    * @default Duration.hours(1)
    */
   readonly delayAlertAfter?: Duration;
+  /**
+   * Verify every ported number (number checks, one test call each) before the "safe to cancel" email. Off: the
+   * numbers are SKIPPED and ImportNumbers owes that email, as before verification existed.
+   * @default true
+   */
+  readonly verifyPortedNumbers?: boolean;
+  /** How verification times its checks; the re-checks are held against {@link VERIFICATION_HISTORY_BUDGET}. */
+  readonly verificationTiming?: VerificationTiming;
 }
 
 /** The Lambda functions behind the steps of {@link PortWorkflow}. */
@@ -168,6 +209,8 @@ export interface PortWorkflowFunctions {
   readonly deliverEmails: ServiceFunction;
   readonly importNumbers: ServiceFunction;
   readonly markFailed: ServiceFunction;
+  /** Absent when the deployment does not verify ported numbers. */
+  readonly verifyNumbers?: ServiceFunction;
 }
 
 /**
@@ -195,6 +238,18 @@ export class PortWorkflow extends Construct {
     }
     const transientRetry = props.transientRetry ?? TRANSIENT_RETRY;
     checkTransientRetry(transientRetry);
+    const verify = props.verifyPortedNumbers ?? true;
+    const answerWindow = props.verificationTiming?.answerWindow ?? Duration.minutes(2);
+    const recheckInterval = props.verificationTiming?.recheckInterval ?? Duration.minutes(15);
+    const giveUpAfter = props.verificationTiming?.giveUpAfter ?? Duration.hours(48);
+    const verificationEvents = verificationHistoryEvents(recheckInterval, giveUpAfter);
+    if (verify && verificationEvents > VERIFICATION_HISTORY_BUDGET) {
+      throw new Error(
+        `Re-checking failing numbers every ${recheckInterval.toSeconds()} s for ${giveUpAfter.toHours({ integral: false })} h ` +
+          `is about ${verificationEvents} history events: above the ${VERIFICATION_HISTORY_BUDGET} budget for ` +
+          "verification under Step Functions' 25,000-event limit. Re-check less often or give up sooner.",
+      );
+    }
 
     const { secrets, notifications, table } = props;
     const submitPortIn = new ServiceFunction(this, 'SubmitPortInFunction', {
@@ -233,9 +288,25 @@ export class PortWorkflow extends Construct {
       description: 'Imports ported numbers into the inventory and points them at the call router',
       // Up to 1,000 numbers, one Twilio update each.
       timeout: Duration.minutes(5),
-      environment: { CALL_ROUTER_URL: props.callRouterUrl },
+      environment: { CALL_ROUTER_URL: props.callRouterUrl, VERIFY_PORTED_NUMBERS: String(verify) },
     }).bindTable(table);
     secrets.grantRead(importNumbers);
+
+    const verifyNumbers = verify
+      ? new ServiceFunction(this, 'VerifyNumbersFunction', {
+          entry: 'lambdas/handlers/workflow/verify-numbers.ts',
+          description: 'Checks each ported number in Twilio and test-calls it; says how long to wait for the next look',
+          // Up to 1,000 numbers: one IncomingPhoneNumbers list, then a test call or a Calls list each.
+          timeout: Duration.minutes(2),
+          environment: {
+            CALL_ROUTER_URL: props.callRouterUrl,
+            VERIFY_ANSWER_WINDOW_SECONDS: String(answerWindow.toSeconds()),
+            VERIFY_RECHECK_SECONDS: String(recheckInterval.toSeconds()),
+            VERIFY_GIVE_UP_AFTER_SECONDS: String(giveUpAfter.toSeconds()),
+          },
+        }).bindTable(table)
+      : undefined;
+    if (verifyNumbers) secrets.grantRead(verifyNumbers);
 
     const markFailed = new ServiceFunction(this, 'MarkFailedFunction', {
       entry: 'lambdas/handlers/workflow/mark-failed.ts',
@@ -243,7 +314,15 @@ export class PortWorkflow extends Construct {
       timeout: Duration.seconds(15),
     }).bindTable(table);
 
-    this.functions = { submitPortIn, waitForPortUpdate, syncPortStatus, deliverEmails, importNumbers, markFailed };
+    this.functions = {
+      submitPortIn,
+      waitForPortUpdate,
+      syncPortStatus,
+      deliverEmails,
+      importNumbers,
+      markFailed,
+      ...(verifyNumbers ? { verifyNumbers } : {}),
+    };
     const delayAlertAfter = props.delayAlertAfter ?? Duration.hours(1);
     for (const fn of Object.values(this.functions)) {
       fn.addEnvironment('DELAY_ALERT_AFTER_SECONDS', String(delayAlertAfter.toSeconds()));
@@ -368,8 +447,12 @@ export class PortWorkflow extends Construct {
     // A cycle owing no email goes straight back to waiting: WaitForPortUpdate, SyncPortStatus, IsPortFinished,
     // three transitions (Step Functions bills each one). DeliverCompletionEmails and DeliverClosingEmails send the
     // whole outbox, so an email owed when the port finishes goes out there.
+    // After the import: verify the numbers (when the deployment does), then the "safe to cancel" email.
+    const afterImport = verifyNumbers
+      ? this.verification(verifyNumbers, step, deliverEmails, deliverCompletionEmails.next(portCompleted))
+      : deliverCompletionEmails.next(portCompleted);
     const isPortFinished = new sfn.Choice(this, S.IsPortFinished)
-      .when(statusIn('COMPLETED'), importNumbersStep.next(deliverCompletionEmails).next(portCompleted))
+      .when(statusIn('COMPLETED'), importNumbersStep.next(afterImport))
       // FAILED is terminal too; should a sync ever report it, end rather than wait out the execution timeout.
       .when(statusIn('CANCELED', 'EXPIRED', 'FAILED'), deliverClosingEmails.next(portEnded))
       .when(
@@ -445,6 +528,47 @@ export class PortWorkflow extends Construct {
         }),
       ],
     });
+  }
+
+  /**
+   * VerifyNumbers and its loop: the step checks and test-calls the numbers and answers how long to wait; the state
+   * machine waits (WaitToVerifyNumbers), not the Lambda. Finished (all verified, or re-checks given up) goes on to
+   * `completion`, which delivers the outbox ("safe to cancel", or "what to do"). An email owed on the way (the
+   * "not reaching yet" one) goes out before the wait. A step out of retries waits a poll interval and runs again.
+   */
+  private verification(
+    fn: ServiceFunction,
+    step: (
+      stateName: string,
+      fn: ServiceFunction,
+      resultPath: string | typeof sfn.JsonPath.DISCARD,
+    ) => tasks.LambdaInvoke,
+    deliverEmails: ServiceFunction,
+    completion: sfn.IChainable,
+  ): sfn.IChainable {
+    const S = PortWorkflowStates;
+    const verifyStep = step(S.VerifyNumbers, fn, '$.verify');
+    const retryVerify = new sfn.Wait(this, S.WaitToRetryVerifyNumbers, {
+      time: sfn.WaitTime.secondsPath('$.cadence.pollIntervalSeconds'),
+      comment: 'VerifyNumbers ran out of retries: try it again',
+    });
+    retryVerify.next(verifyStep);
+    verifyStep.addCatch(retryVerify, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
+    const waitToVerify = new sfn.Wait(this, S.WaitToVerifyNumbers, {
+      time: sfn.WaitTime.secondsPath('$.verify.waitSeconds'),
+      comment: "Until the test calls' answer window ends, or the next check of the numbers that failed",
+    });
+    waitToVerify.next(verifyStep);
+    const deliverVerificationEmails = step(S.DeliverVerificationEmails, deliverEmails, sfn.JsonPath.DISCARD);
+    deliverVerificationEmails.addCatch(waitToVerify, { errors: [sfn.Errors.ALL], resultPath: '$.stepError' });
+    deliverVerificationEmails.next(waitToVerify);
+    verifyStep.next(
+      new sfn.Choice(this, S.IsVerificationDone)
+        .when(sfn.Condition.booleanEquals('$.verify.finished', true), completion)
+        .when(sfn.Condition.booleanEquals('$.verify.emailsPending', true), deliverVerificationEmails)
+        .otherwise(waitToVerify),
+    );
+    return verifyStep;
   }
 
   /** Lets the function start port executions and tells it the state machine (`STATE_MACHINE_ARN`). */

@@ -218,9 +218,17 @@ describe('one port, end to end on the local stack', () => {
         'EMAIL_SENT:FOC_DATE_SET',
         'STATUS_CHANGED:COMPLETED',
         'NUMBERS_IMPORTED:+14155550140, +14155550141',
+        'NUMBER_VERIFIED:+14155550140',
+        'NUMBER_VERIFIED:+14155550141',
         'EMAIL_SENT:PORT_COMPLETED',
       ]),
     );
+    // Each number was test-called (each from the other) before "safe to cancel".
+    expect(story.indexOf('NUMBER_VERIFIED:+14155550141')).toBeLessThan(story.indexOf('EMAIL_SENT:PORT_COMPLETED'));
+    expect(done.phoneNumbers.map((n) => (n as { verification?: { status: string } }).verification?.status)).toEqual([
+      'PASSED',
+      'PASSED',
+    ]);
     expect(story.indexOf('NUMBERS_IMPORTED:+14155550140, +14155550141')).toBeLessThan(
       story.indexOf('EMAIL_SENT:PORT_COMPLETED'),
     );

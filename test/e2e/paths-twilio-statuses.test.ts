@@ -174,7 +174,7 @@ describe('paths of a port driven by Twilio status changes', () => {
     const rejected = await account.waitFor(id, (pr) => pr.status === 'ACTION_REQUIRED', 'ACTION_REQUIRED');
     expect(rejected.phoneNumbers).toEqual([
       expect.objectContaining({ phoneNumber: a, status: 'REJECTED', rejectionReason: 'INVALID_PIN', imported: false }),
-      { phoneNumber: b, status: 'FOC_RECEIVED', focDate: d1, imported: false },
+      { phoneNumber: b, status: 'FOC_RECEIVED', focDate: d1, imported: false, verification: { status: 'PENDING' } },
     ]);
     expect(rejected.focDate).toBe(d1);
     expect(rejected.safeToCancelOldService).toBe(false);

@@ -39,6 +39,8 @@ describe('restart: the local stack killed mid-port and started again carries eve
       CALL_ROUTER_URL,
       POLL_INTERVAL_SECONDS: '2',
       RETRY_INTERVAL_SCALE: '0.01',
+      // VerifyNumbers' 2-minute answer window in 1 s.
+      VERIFICATION_TIME_SCALE: '0.01',
       LOCAL_STACK_QUIET: '1',
     };
   }, 30000);

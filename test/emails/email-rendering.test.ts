@@ -107,6 +107,9 @@ const CLOSING_TEMPLATES: ReadonlySet<EmailTemplateName> = new Set([
   'PORT_CANCELED',
   'PORT_EXPIRED',
   'PORT_FAILED',
+  // Sent after the port completed (the numbers' test calls): no completion window to give.
+  'NUMBERS_NOT_REACHING',
+  'NUMBERS_STILL_NOT_REACHING',
 ]);
 
 /** The port request as it stands when `template` goes out; templates added later get the open API port with its FOC. */
@@ -141,6 +144,29 @@ function portFor(template: EmailTemplateName): PortRequest {
           ...n,
           status: 'COMPLETED',
           imported: true,
+          verification: { status: 'PASSED', detail: 'Our test call reached Ring Tonic.' },
+        })),
+      };
+    case 'NUMBERS_NOT_REACHING':
+    case 'NUMBERS_STILL_NOT_REACHING':
+      // Ported and imported, but the last number's test call does not reach the account yet.
+      return {
+        ...apiPort,
+        status: 'COMPLETED',
+        pins: undefined,
+        phoneNumbers: apiPort.phoneNumbers.map(({ rejectionReason: _r, ...n }, i, all) => ({
+          ...n,
+          status: 'COMPLETED',
+          imported: true,
+          verification:
+            i === all.length - 1
+              ? {
+                  status: 'FAILED',
+                  failure: 'CALL_DID_NOT_ARRIVE',
+                  detail:
+                    'Our test call did not reach your Twilio account: the old carrier may still be routing the number.',
+                }
+              : { status: 'PASSED', detail: 'Our test call reached Ring Tonic.' },
         })),
       };
     default:

@@ -218,8 +218,36 @@ describe('delayed ports', () => {
   });
 });
 
+describe('numbers that never pass their verification', () => {
+  it('alarms on the first NumbersVerificationGaveUp (EMF, dimension service) in an hour', () => {
+    expect(alarmNamed('NumbersVerificationGaveUp')).toEqual(
+      expect.objectContaining({
+        Namespace: PORT_IN_METRIC_NAMESPACE,
+        MetricName: 'NumbersVerificationGaveUp',
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [alarmTopicRef()],
+      }),
+    );
+  });
+
+  it('watches the metric VerifyNumbers emits', () => {
+    const emitted = emfLineOf((metrics) => metrics.count('NumbersVerificationGaveUp'));
+    const directive = (emitted._aws as { CloudWatchMetrics: Array<Record<string, unknown>> }).CloudWatchMetrics[0];
+    expect(directive).toMatchObject({
+      Namespace: PORT_IN_METRIC_NAMESPACE,
+      Metrics: [{ Name: 'NumbersVerificationGaveUp' }],
+    });
+  });
+});
+
 describe('every alarm', () => {
-  it('is one of the five above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
+  it('is one of the six above, or one of the sweeper’s two (test/infra/workflow-start-sweeper.test.ts)', () => {
     expect(
       resourcesOf(template, 'AWS::CloudWatch::Alarm')
         .map(([, r]) => r.Properties.MetricName)
@@ -229,6 +257,7 @@ describe('every alarm', () => {
       'Errors',
       'ExecutionsFailed',
       'ExecutionsTimedOut',
+      'NumbersVerificationGaveUp',
       'PortsDelayed',
       'PortsPastMaxAge',
       'WorkflowStartsFailed',

@@ -124,7 +124,25 @@ describe('functions', () => {
     },
     ImportNumbersFunction: {
       entry: 'lambdas/handlers/workflow/import-numbers.ts',
-      env: ['TABLE_NAME', 'TWILIO_SECRET_PREFIX', 'CALL_ROUTER_URL', 'DELAY_ALERT_AFTER_SECONDS'],
+      env: [
+        'TABLE_NAME',
+        'TWILIO_SECRET_PREFIX',
+        'CALL_ROUTER_URL',
+        'VERIFY_PORTED_NUMBERS',
+        'DELAY_ALERT_AFTER_SECONDS',
+      ],
+    },
+    VerifyNumbersFunction: {
+      entry: 'lambdas/handlers/workflow/verify-numbers.ts',
+      env: [
+        'TABLE_NAME',
+        'TWILIO_SECRET_PREFIX',
+        'CALL_ROUTER_URL',
+        'VERIFY_ANSWER_WINDOW_SECONDS',
+        'VERIFY_RECHECK_SECONDS',
+        'VERIFY_GIVE_UP_AFTER_SECONDS',
+        'DELAY_ALERT_AFTER_SECONDS',
+      ],
     },
     MarkFailedFunction: {
       entry: 'lambdas/handlers/workflow/mark-failed.ts',

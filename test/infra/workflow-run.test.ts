@@ -79,13 +79,14 @@ const never = () => new Promise<never>(() => undefined);
 /** What a completer of WaitForPortUpdate's token sends (PortWake): a sync that may start now, or `inMs` from now. */
 const woken = (wokenBy: string, inMs = 0) => ({ wokenBy, syncNotBefore: new Date(Date.now() + inMs).toISOString() });
 
-it('submits, waits for a webhook, syncs, imports and mails the completion', async () => {
+it('submits, waits for a webhook, syncs, imports, verifies the numbers and mails the completion', async () => {
   const { output, error, visited, inputs } = await run(apiPort, {
     SubmitPortIn: () => ({ status: 'IN_REVIEW', emailsPending: true }),
     DeliverEmails: () => ({ sent: 1 }),
     WaitForPortUpdate: () => woken('webhook'),
     SyncPortStatus: () => ({ status: 'COMPLETED', emailsPending: true }),
     ImportNumbers: () => ({ imported: ['+14155550100'] }),
+    VerifyNumbers: () => ({ finished: true, verified: true, emailsPending: true, waitSeconds: 1 }),
     DeliverCompletionEmails: () => ({ sent: 1 }),
   });
   expect(error).toBeUndefined();
@@ -95,6 +96,7 @@ it('submits, waits for a webhook, syncs, imports and mails the completion', asyn
     'WaitForPortUpdate',
     'SyncPortStatus',
     'ImportNumbers',
+    'VerifyNumbers',
     'DeliverCompletionEmails',
   ]);
   expect(inputs.SyncPortStatus).toMatchObject({
@@ -102,6 +104,32 @@ it('submits, waits for a webhook, syncs, imports and mails the completion', asyn
     sync: { status: 'IN_REVIEW', emailsPending: true },
   });
   expect(output).toMatchObject({ ...apiPort, sync: { status: 'COMPLETED' }, import: { imported: ['+14155550100'] } });
+});
+
+it('waits between verification checks as VerifyNumbers says, mailing a failure before it waits', async () => {
+  const answers = [
+    { finished: false, verified: false, emailsPending: false, waitSeconds: 1 },
+    { finished: false, verified: false, emailsPending: true, waitSeconds: 1 },
+    { finished: true, verified: true, emailsPending: true, waitSeconds: 1 },
+  ];
+  let checks = 0;
+  const { error, visited } = await run(apiPort, {
+    SubmitPortIn: () => ({ status: 'COMPLETED', emailsPending: false }),
+    ImportNumbers: () => ({ imported: ['+14155550100'] }),
+    VerifyNumbers: () => answers[checks++],
+    DeliverVerificationEmails: () => ({ sent: 1 }),
+    DeliverCompletionEmails: () => ({ sent: 1 }),
+  });
+  expect(error).toBeUndefined();
+  expect(visited).toEqual([
+    'SubmitPortIn',
+    'ImportNumbers',
+    'VerifyNumbers',
+    'VerifyNumbers',
+    'DeliverVerificationEmails',
+    'VerifyNumbers',
+    'DeliverCompletionEmails',
+  ]);
 });
 
 it('goes back to waiting without DeliverEmails when a sync owes no email, through it when one does', async () => {

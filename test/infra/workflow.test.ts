@@ -1,13 +1,22 @@
 import aslValidator from 'asl-validator';
-import { Duration } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { type Template, Template as TemplateOf } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { WorkflowErrorNames } from '../../lambdas/shared/error-names';
+import { PortInNotifications } from '../../lib/constructs/notifications';
+import { TwilioSecrets } from '../../lib/constructs/secrets';
 import {
   checkTransientRetry,
+  EXECUTION_HISTORY_EVENT_LIMIT,
+  POLLING_HISTORY_BUDGET,
+  PortWorkflow,
   PortWorkflowStates,
+  RETRY_HISTORY_BUDGET,
   retryHistoryEvents,
   TRANSIENT_RETRY,
   transientRetrySpan,
+  VERIFICATION_HISTORY_BUDGET,
+  verificationHistoryEvents,
 } from '../../lib/constructs/workflow';
 import type { PortInStack } from '../../lib/port-in-stack';
 import type { StateMachineDefinition } from '../../local/cloudformation/template';
@@ -115,7 +124,17 @@ it('wires the states as docs/ARCHITECTURE.md draws them', () => {
       'WaitForPortUpdate -States.ALL-> SyncPortStatus',
       // No DeliverEmails in between: a poll cycle owing no email is three transitions.
       'SyncPortStatus -> IsPortFinished',
-      'ImportNumbers -> DeliverCompletionEmails',
+      // The numbers are verified (checks, a test call each) before the "safe to cancel" email.
+      'ImportNumbers -> VerifyNumbers',
+      'VerifyNumbers -> IsVerificationDone',
+      'IsVerificationDone -choice-> DeliverCompletionEmails',
+      'IsVerificationDone -choice-> DeliverVerificationEmails',
+      'IsVerificationDone -default-> WaitToVerifyNumbers',
+      'DeliverVerificationEmails -> WaitToVerifyNumbers',
+      'DeliverVerificationEmails -States.ALL-> WaitToVerifyNumbers',
+      'WaitToVerifyNumbers -> VerifyNumbers',
+      'VerifyNumbers -States.ALL-> WaitToRetryVerifyNumbers',
+      'WaitToRetryVerifyNumbers -> VerifyNumbers',
       'DeliverCompletionEmails -> PortCompleted',
       'DeliverClosingEmails -> PortEnded',
       'MarkFailed -> DeliverFailureEmails',
@@ -214,7 +233,7 @@ it('calls the other Lambda steps directly by function ARN, the whole state and t
 });
 
 it('gives every Task an explicit timeout', () => {
-  expect(tasks()).toHaveLength(9);
+  expect(tasks()).toHaveLength(11);
   for (const [name, s] of tasks()) {
     const timeouts = ['TimeoutSeconds', 'TimeoutSecondsPath'].filter((key) => key in s);
     expect({ name, timeouts }).toEqual({ name, timeouts: [expect.any(String)] });
@@ -240,7 +259,7 @@ it('retries everything but a refused port-in for at least 72 hours: capped expon
     JitterStrategy: 'FULL',
   };
   const lambdaSteps = tasks().filter(([name]) => name !== 'WaitForPortUpdate');
-  expect(lambdaSteps).toHaveLength(8);
+  expect(lambdaSteps).toHaveLength(10);
   for (const [name, s] of lambdaSteps) {
     // A refused port-in must reach MarkFailed at once: the first retrier that matches it allows no attempt.
     expect({ name, Retry: s.Retry }).toEqual({
@@ -280,6 +299,54 @@ it('refuses at synth a retry policy that gives up within 72 hours or overflows t
     /history events/,
   );
   expect(retryHistoryEvents(TRANSIENT_RETRY) * 2).toBeLessThanOrEqual(5_000);
+});
+
+it('waits between verification checks in the state machine, for as long as VerifyNumbers says', () => {
+  expect(state('WaitToVerifyNumbers')).toEqual(
+    expect.objectContaining({ Type: 'Wait', SecondsPath: '$.verify.waitSeconds', Next: 'VerifyNumbers' }),
+  );
+  expect(state('IsVerificationDone').Choices).toEqual([
+    { Variable: '$.verify.finished', BooleanEquals: true, Next: 'DeliverCompletionEmails' },
+    { Variable: '$.verify.emailsPending', BooleanEquals: true, Next: 'DeliverVerificationEmails' },
+  ]);
+  // Re-checks every 15 minutes for 48 hours fit their share of the history, and the shares fit the limit.
+  const events = verificationHistoryEvents(Duration.minutes(15), Duration.hours(48));
+  expect(events).toBeLessThanOrEqual(VERIFICATION_HISTORY_BUDGET);
+  expect(POLLING_HISTORY_BUDGET + RETRY_HISTORY_BUDGET + VERIFICATION_HISTORY_BUDGET).toBeLessThan(
+    EXECUTION_HISTORY_EVENT_LIMIT,
+  );
+});
+
+describe('a PortWorkflow on its own', () => {
+  function workflow(props: Partial<ConstructorParameters<typeof PortWorkflow>[2]>) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const scope = new Stack(app, 'Test');
+    const table = new dynamodb.Table(scope, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    return new PortWorkflow(scope, 'Workflow', {
+      table,
+      secrets: new TwilioSecrets(scope, 'Secrets', { namePrefix: 'test/' }),
+      notifications: new PortInNotifications(scope, 'Notifications', { senderEmail: 'a@b.example' }),
+      callRouterUrl: 'https://router.example/voice',
+      pollInterval: Duration.hours(6),
+      ...props,
+    });
+  }
+
+  it('refuses at synth re-checks that would overflow the verification history budget', () => {
+    expect(() =>
+      workflow({ verificationTiming: { recheckInterval: Duration.minutes(5), giveUpAfter: Duration.hours(48) } }),
+    ).toThrow(/above the 4000 budget for verification/);
+  });
+
+  it('has no VerifyNumbers when verification is switched off: the import goes straight to the completion emails', () => {
+    const off = workflow({ verifyPortedNumbers: false });
+    expect(off.functions.verifyNumbers).toBeUndefined();
+    const asl = JSON.stringify(TemplateOf.fromStack(Stack.of(off)).findResources('AWS::StepFunctions::StateMachine'));
+    expect(asl).not.toContain('VerifyNumbers');
+    expect(asl).toContain('"ImportNumbers');
+  });
 });
 
 it('fails a port only when Twilio refuses it; an outage past every retry waits a poll interval and tries again', () => {

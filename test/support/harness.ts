@@ -39,6 +39,7 @@ export type PortRequestView = {
     imported: boolean;
     focDate?: string;
     rejectionReason?: string;
+    verification: { status: string; checkedAt?: string; detail?: string };
   }>;
   safeToCancelOldService: boolean;
   focDate?: string;
@@ -65,6 +66,8 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     sesPort: 0,
     pollIntervalSeconds: 30,
     retryIntervalScale: 0.01,
+    // VerifyNumbers' 2-minute answer window is 1 s, its 15-minute re-checks 9 s.
+    verificationTimeScale: 0.01,
     callRouterUrl: CALL_ROUTER_URL,
     log: (line: string) => process.stdout.write(`${line}\n`),
     ...options,

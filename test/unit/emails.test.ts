@@ -29,6 +29,51 @@ describe('renderEmail', () => {
     expect(email.text.toLowerCase()).not.toContain('do not cancel');
   });
 
+  const verified = (
+    ...checks: Array<{ status: 'PASSED' | 'FAILED' | 'SKIPPED'; detail?: string; notTestCalled?: boolean }>
+  ): EmailData => ({
+    ...data,
+    status: 'COMPLETED',
+    twilioPortInRequestSid: `KW${'1'.repeat(32)}`,
+    phoneNumbers: checks.map((verification, i) => ({
+      phoneNumber: `+1415555020${i}`,
+      status: 'COMPLETED',
+      imported: true,
+      verification,
+    })),
+  });
+
+  it('names the numbers that do not reach Ring Tonic yet, with the reason, and says not to cancel', () => {
+    const email = renderEmail(
+      'NUMBERS_NOT_REACHING',
+      verified({ status: 'PASSED' }, { status: 'FAILED', detail: 'Our test call did not reach your Twilio account.' }),
+    );
+    expect(email.subject).toContain('do not reach Ring Tonic yet');
+    expect(email.text).toContain('- (415) 555-0201: Our test call did not reach your Twilio account.');
+    expect(email.text).not.toContain('- (415) 555-0200');
+    expect(email.text).toContain('about every 15 minutes for 48 hours');
+  });
+
+  it('tells what to do after 48 hours: Twilio support, with the port-in sid', () => {
+    const email = renderEmail('NUMBERS_STILL_NOT_REACHING', verified({ status: 'FAILED', detail: 'x' }));
+    expect(email.text).toContain(
+      `contact Twilio support (help.twilio.com), give them your port-in request KW${'1'.repeat(32)}`,
+    );
+    expect(email.subject.toLowerCase()).toContain('do not cancel');
+  });
+
+  it('says in the "safe to cancel" email whether each number was test-called', () => {
+    expect(renderEmail('PORT_COMPLETED', verified({ status: 'PASSED' })).text).toContain(
+      'We test-called every number: each call reached Ring Tonic.',
+    );
+    expect(renderEmail('PORT_COMPLETED', verified({ status: 'PASSED', notTestCalled: true })).text).toContain(
+      'could not test-call (415) 555-0200: your Twilio account has no other number to call from',
+    );
+    expect(renderEmail('PORT_COMPLETED', verified({ status: 'SKIPPED' })).text).toContain(
+      'These numbers were not test-called (number verification is switched off',
+    );
+  });
+
   it('escapes customer text in HTML', () => {
     const email = renderEmail('PORT_SUBMITTED', data);
     expect(email.html).not.toContain('<script>');

@@ -74,11 +74,21 @@ describe('reminders and safety', () => {
     expect(later.lastReminderAt).toBe('2026-11-05T10:00:00.000Z');
   });
 
-  it('is safe to cancel only when completed and imported', () => {
+  it('is safe to cancel only when completed, imported and every number verified (or verification skipped)', () => {
     const completed = applyTwilioSnapshot(base, { status: 'Completed', phoneNumbers: [] }, at);
     expect(isSafeToCancelOldService(completed)).toBe(false);
-    const imported = { ...completed, phoneNumbers: completed.phoneNumbers.map((n) => ({ ...n, imported: true })) };
-    expect(isSafeToCancelOldService(imported)).toBe(true);
+    const withVerification = (...statuses: Array<'PENDING' | 'PASSED' | 'FAILED' | 'SKIPPED'>) => ({
+      ...completed,
+      phoneNumbers: completed.phoneNumbers.map((n, i) => ({
+        ...n,
+        imported: true,
+        verification: { status: statuses[i] ?? 'PENDING' },
+      })),
+    });
+    expect(isSafeToCancelOldService(withVerification('PENDING', 'PENDING'))).toBe(false);
+    expect(isSafeToCancelOldService(withVerification('PASSED', 'FAILED'))).toBe(false);
+    expect(isSafeToCancelOldService(withVerification('PASSED', 'PASSED'))).toBe(true);
+    expect(isSafeToCancelOldService(withVerification('SKIPPED', 'SKIPPED'))).toBe(true);
   });
 
   it('estimates the completion window in business days and the monthly cost', () => {

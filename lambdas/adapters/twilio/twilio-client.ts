@@ -89,10 +89,38 @@ export interface TwilioAccount {
   status: string;
 }
 
-/** `api.v2010.accounts(sid)`: the account fetch and its IncomingPhoneNumbers, nothing else of the 2010 API. */
+/** A Call resource as the 2010 API answers it (snake_case, the fields the number checks read). */
+export interface TwilioCallPayload {
+  sid: string;
+  direction: string;
+  from: string;
+  to: string;
+  status: string;
+  start_time: string | null;
+}
+
+/**
+ * The account's Calls: create and list. twilio-node's `account/call` module loads every call sub-resource
+ * (recordings, payments, streams, siprec...) into the bundle; these are the requests its CallListInstance makes,
+ * through the same Version (auth, user agent, errors as RestException).
+ */
+export interface TwilioCalls {
+  create(params: {
+    To: string;
+    From: string;
+    Twiml: string;
+    Timeout: number;
+    TimeLimit: number;
+  }): Promise<TwilioCallPayload>;
+  /** One page of up to 1,000 calls per filter, newest first, following next_page_uri. */
+  list(params: { To: string; From?: string; 'StartTime>': string }): Promise<TwilioCallPayload[]>;
+}
+
+/** `api.v2010.accounts(sid)`: the account fetch, its IncomingPhoneNumbers and Calls, nothing else of the 2010 API. */
 export interface TwilioAccountContext {
   fetch(): Promise<TwilioAccount>;
   readonly incomingPhoneNumbers: IncomingPhoneNumberListInstance;
+  readonly calls: TwilioCalls;
 }
 
 /**
@@ -121,6 +149,38 @@ class Api2010 extends Version {
       get incomingPhoneNumbers() {
         incomingPhoneNumbers ??= IncomingPhoneNumberListInstance(version as unknown as V2010, sid);
         return incomingPhoneNumbers;
+      },
+      calls: {
+        async create(params) {
+          return (await version.create({
+            uri: `/Accounts/${sid}/Calls.json`,
+            method: 'post',
+            data: params,
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+          })) as TwilioCallPayload;
+        },
+        async list(params) {
+          const calls: TwilioCallPayload[] = [];
+          let page = (await version.fetch({
+            uri: `/Accounts/${sid}/Calls.json`,
+            method: 'get',
+            params: { ...params, PageSize: 1000 },
+            headers: { Accept: 'application/json' },
+          })) as { calls?: TwilioCallPayload[]; next_page_uri?: string | null };
+          // A number's test calls are a handful a check; the pages are bounded all the same.
+          for (let pages = 1; ; pages += 1) {
+            calls.push(...(page.calls ?? []));
+            if (!page.next_page_uri || pages >= 10) return calls;
+            // next_page_uri is the whole path (/2010-04-01/Accounts/...) with the paging query.
+            const next = new URL(page.next_page_uri, 'https://api.twilio.com');
+            page = (await version.fetch({
+              uri: next.pathname.replace(/^\/2010-04-01/, ''),
+              method: 'get',
+              params: Object.fromEntries(next.searchParams),
+              headers: { Accept: 'application/json' },
+            })) as typeof page;
+          }
+        },
       },
     };
   }

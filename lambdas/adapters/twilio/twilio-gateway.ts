@@ -4,7 +4,9 @@ import { TwilioRequestError, TwilioTransientError } from '../../shared/errors';
 import { lazy } from '../../shared/lazy';
 import type {
   IncomingPhoneNumber,
+  TestCallRequest,
   TwilioAccountGateway,
+  TwilioCall,
   TwilioGateway,
   TwilioPortInCreateBody,
 } from '../../use-cases/ports';
@@ -224,6 +226,40 @@ class TwilioNodeAccountGateway implements TwilioAccountGateway {
       phoneNumber: n.phoneNumber,
       friendlyName: n.friendlyName,
       ...(n.voiceUrl ? { voiceUrl: n.voiceUrl } : {}),
+      voiceCapable: Boolean(n.capabilities?.voice),
+    }));
+  }
+
+  async createCall(request: TestCallRequest): Promise<string> {
+    const created = await call('createCall', () =>
+      this.client.api.v2010.accounts(this.accountSid).calls.create({
+        To: request.to,
+        From: request.from,
+        Twiml: request.twiml,
+        Timeout: request.timeoutSeconds,
+        TimeLimit: request.timeLimitSeconds,
+      }),
+    );
+    if (!created.sid) throw new TwilioTransientError('Twilio answered the Call create without a sid');
+    return created.sid;
+  }
+
+  async listCalls(filter: { to: string; from?: string; startedSince: string }): Promise<readonly TwilioCall[]> {
+    const calls = await call('listCalls', () =>
+      this.client.api.v2010.accounts(this.accountSid).calls.list({
+        To: filter.to,
+        ...(filter.from ? { From: filter.from } : {}),
+        // As twilio-node serializes a Date for startTimeAfter: an instant, "on or after".
+        'StartTime>': new Date(filter.startedSince).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      }),
+    );
+    return calls.map((c) => ({
+      sid: c.sid,
+      direction: c.direction,
+      from: c.from,
+      to: c.to,
+      status: c.status,
+      ...(c.start_time ? { startTime: new Date(c.start_time).toISOString() } : {}),
     }));
   }
 

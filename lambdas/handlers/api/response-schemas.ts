@@ -168,6 +168,23 @@ export const losingCarrierViewSchema = z
     z.meta({ id: 'LosingCarrierView', description: 'What the customer told us about the losing carrier, PINs aside.' }),
   );
 
+/** Whether calls to a ported number reach Ring Tonic (see CONTRACT.md, "Verifying ported numbers"). */
+export const numberVerificationSchema = z
+  .strictObject({
+    status: z.enum(['PENDING', 'PASSED', 'FAILED', 'SKIPPED']).check(
+      z.meta({
+        description:
+          'PENDING until the number is imported and checked; FAILED is checked again (about every 15 minutes, for ' +
+          '48 hours); SKIPPED where the deployment does not verify numbers.',
+      }),
+    ),
+    checkedAt: z.optional(timestamp('Last checked')),
+    detail: z
+      .optional(z.string())
+      .check(z.meta({ description: 'In plain words: what the check found (why it failed, or how it passed).' })),
+  })
+  .check(z.meta({ id: 'NumberVerification', description: 'The check that calls to the number reach Ring Tonic.' }));
+
 export const portRequestNumberSchema = z
   .strictObject({
     phoneNumber: e164,
@@ -177,6 +194,7 @@ export const portRequestNumberSchema = z
       .optional(z.string())
       .check(z.meta({ description: 'Why the losing carrier rejected the number.' })),
     imported: z.boolean().check(z.meta({ description: 'Whether the number is in the Ring Tonic inventory.' })),
+    verification: numberVerificationSchema,
   })
   .check(z.meta({ id: 'PortRequestNumber', description: 'One number of a port request.' }));
 
@@ -202,7 +220,9 @@ export const portRequestViewSchema = z
       .check(z.gte(0), z.meta({ description: 'What its numbers will cost a month in Twilio.' })),
     safeToCancelOldService: z.boolean().check(
       z.meta({
-        description: 'True only when the port request is COMPLETED and its ported numbers are imported.',
+        description:
+          'True only when the port request is COMPLETED, its ported numbers are imported and every one is verified ' +
+          "(PASSED, or SKIPPED where verification is switched off), and so are the same carrier's other requests.",
       }),
     ),
     createdAt: timestamp('Created'),
@@ -313,6 +333,7 @@ export const RESPONSE_COMPONENTS = {
   PortOrderPortRequest: portOrderPortRequestSchema,
   PortOrder: portOrderResponseSchema,
   LosingCarrierView: losingCarrierViewSchema,
+  NumberVerification: numberVerificationSchema,
   PortRequestNumber: portRequestNumberSchema,
   PortRequest: portRequestViewSchema,
   PortRequestPage: portRequestPageSchema,

@@ -10,6 +10,15 @@ export const resourceIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/
 export const twilioConnectionSchema = z.strictObject({
   accountSid: z.string().check(z.regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')),
   authToken: z.string().check(z.minLength(16), z.maxLength(128)),
+  verificationCallerNumber: z.optional(
+    z.string().check(
+      z.regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number, e.g. +14155550100'),
+      z.meta({
+        description:
+          'A number of this Twilio account to place the test calls from that verify ported numbers; another number of the account when absent.',
+      }),
+    ),
+  ),
 });
 
 /** Up to `max` characters (a phone number as sent: `max(40)`). */

@@ -32,7 +32,17 @@ export function toEmailData(pr: PortRequest, orderPortRequests: readonly PortReq
       status: n.status,
       imported: n.imported,
       ...(n.rejectionReason ? { rejectionReason: n.rejectionReason } : {}),
+      ...(n.verification
+        ? {
+            verification: {
+              status: n.verification.status,
+              ...(n.verification.detail ? { detail: n.verification.detail } : {}),
+              ...(n.verification.notTestCalled ? { notTestCalled: true } : {}),
+            },
+          }
+        : {}),
     })),
+    ...(pr.twilioPortInRequestSid ? { twilioPortInRequestSid: pr.twilioPortInRequestSid } : {}),
     ...(pr.focDate ? { focDate: pr.focDate } : {}),
     ...(pr.previousFocDate ? { previousFocDate: pr.previousFocDate } : {}),
     expectedCompletion: expectedCompletion(pr),

@@ -10,11 +10,13 @@ import type { WorkflowDeps } from './submit-port-in';
 
 /**
  * ImportNumbers: once the port completed, points each ported number's voice URL at the call router and adds it to
- * the Ring Tonic inventory; then owes the "safe to cancel" email. Safe to run again: done numbers are skipped.
+ * the Ring Tonic inventory. With `verifyNumbers` the numbers' verification is PENDING and VerifyNumbers owes the
+ * "safe to cancel" email once they pass; without, they are SKIPPED and the email is owed here. Safe to run again:
+ * done numbers are skipped.
  */
 export async function importPortedNumbers(
   input: { accountId: string; portRequestId: string },
-  deps: WorkflowDeps & { callRouterUrl: string },
+  deps: WorkflowDeps & { callRouterUrl: string; verifyNumbers: boolean },
 ): Promise<{ imported: string[] }> {
   const pr = await deps.repository.getPortRequest(input.accountId, input.portRequestId);
   if (!pr) throw new Error(`Port request ${input.portRequestId} not found`);
@@ -51,16 +53,27 @@ export async function importPortedNumbers(
   const done = new Set(toImport.map((n) => n.phoneNumber));
   let finishedNow = false;
   await deps.repository.updatePortRequest(input.accountId, input.portRequestId, (current) => {
+    const verification = deps.verifyNumbers
+      ? ({ status: 'PENDING' } as const)
+      : ({
+          status: 'SKIPPED',
+          checkedAt: at,
+          detail: 'Not test-called: number verification is switched off.',
+        } as const);
     const phoneNumbers = current.phoneNumbers.map(
-      (n): PortRequestNumber => (done.has(n.phoneNumber) ? { ...n, imported: true } : n),
+      (n): PortRequestNumber =>
+        done.has(n.phoneNumber) ? { ...n, imported: true, verification: n.verification ?? verification } : n,
     );
     let next: PortRequest = { ...current, phoneNumbers };
     if (done.size > 0) next = withEvent(next, { at, type: 'NUMBERS_IMPORTED', detail: [...done].join(', ') });
-    finishedNow = !current.outbox.some((e) => e.template === 'PORT_COMPLETED');
-    if (finishedNow) next = withEmail(next, 'PORT_COMPLETED', at);
+    finishedNow = !current.importedAt;
+    if (finishedNow) next = { ...next, importedAt: at };
+    if (!deps.verifyNumbers && !current.outbox.some((e) => e.template === 'PORT_COMPLETED')) {
+      next = withEmail(next, 'PORT_COMPLETED', at);
+    }
     return next;
   });
-  // The port is finished (completed at Twilio, its numbers imported) when its "completed" email is first owed.
+  // The port is finished (completed at Twilio, its numbers imported) at its first import; verification follows.
   if (finishedNow) deps.metrics.count('PortsCompleted');
   return { imported: [...done] };
 }
