@@ -1,4 +1,4 @@
-import { PRICES } from './pricing';
+import { PRICES, TWILIO_VOICE_PRICES } from './pricing';
 import type { PortCostResult } from './scenarios/port-cost';
 
 /**
@@ -185,4 +185,37 @@ function bareLambdaPollerLines(run: PortCostResult, syncMemoryMb: number): CostL
 
 function line(item: string, quantity: number, unit: string, price: number): CostLine {
   return { item, quantity: Math.round(quantity * 1000) / 1000, unit, usd: quantity * price };
+}
+
+/** What Twilio charges the customer's account for the port's verification test calls (not part of the AWS cost). */
+export interface TestCallCost {
+  readonly lines: CostLine[];
+  readonly totalUsd: number;
+}
+
+export function testCallCost(run: PortCostResult): TestCallCost {
+  const { outbound, inboundLocal, inboundTollFree } = run.testCalls;
+  const lines: CostLine[] = [
+    {
+      item: 'Twilio: test calls, outbound legs',
+      quantity: outbound.minutes,
+      unit: `min (${outbound.calls} calls)`,
+      usd: outbound.minutes * TWILIO_VOICE_PRICES.outboundPerMinute,
+    },
+    {
+      item: 'Twilio: test calls, inbound legs to local numbers',
+      quantity: inboundLocal.minutes,
+      unit: `min (${inboundLocal.calls} calls)`,
+      usd: inboundLocal.minutes * TWILIO_VOICE_PRICES.inboundLocalPerMinute,
+    },
+  ];
+  if (inboundTollFree.calls > 0) {
+    lines.push({
+      item: 'Twilio: test calls, inbound legs to toll-free numbers',
+      quantity: inboundTollFree.minutes,
+      unit: `min (${inboundTollFree.calls} calls)`,
+      usd: inboundTollFree.minutes * TWILIO_VOICE_PRICES.inboundTollFreePerMinute,
+    });
+  }
+  return { lines, totalUsd: lines.reduce((total, line) => total + line.usd, 0) };
 }

@@ -33,6 +33,22 @@ export const PRICE_SOURCES: Record<keyof typeof PRICES, string> = {
 };
 
 /**
+ * Twilio's US voice list prices, as twilio.com/en-us/voice/pricing/us listed them in 2026 (not re-read from this
+ * offline machine): billed to the customer's own Twilio account per started minute of a connected call. Kept apart
+ * from the AWS prices: the verification test calls are Twilio charges, not ours.
+ */
+export const TWILIO_VOICE_PRICES = {
+  /** An outbound call (the test call from the account's number): $0.0140 list, $0.013 at the first volume tier. */
+  outboundPerMinute: 0.013,
+  /** The inbound leg to a local number. */
+  inboundLocalPerMinute: 0.0085,
+  /** The inbound leg to a toll-free number. */
+  inboundTollFreePerMinute: 0.022,
+} as const;
+
+export const TWILIO_VOICE_PRICE_SOURCE = 'https://www.twilio.com/en-us/voice/pricing/us (US list prices)';
+
+/**
  * Not counted, and why: CloudWatch Logs ingestion ($0.50/GB; a port logs a few KB at the default WARN/INFO level),
  * X-Ray traces and CloudWatch custom metrics (added by the Powertools tracer and metrics; the free tiers cover a
  * port's few dozen traces), the monthly $0.40 per Twilio secret (per account), data transfer to Twilio (a few KB).

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { cdkJsonContext, synthesizePortInTemplate } from '../local/cloudformation/synthesize';
 import { lambdaFunctions, type TemplateLambdaFunction } from '../local/cloudformation/template';
 import { BUNDLE_GOAL_BYTES, BUNDLE_WITHOUT_TWILIO_GOAL_BYTES, type BundlesResult, INIT_GOAL_MS } from './bundles';
-import { bareLambdaPollerCost, type FunctionFacts, naivePollerCost, portCost } from './cost';
+import { bareLambdaPollerCost, type FunctionFacts, naivePollerCost, portCost, testCallCost } from './cost';
 import { baselineSource, compareWithBaseline, formatComparison, runScope, updateBaseline } from './lib/baseline';
 import { BASELINE_FILE, currentCommit, readBaselineFile, writeBaselineFile } from './lib/baseline-file';
 import { LARGE_SCENARIOS, type Row, SCENARIOS, type Scenario } from './lib/bench-output';
 import { runTsChild } from './lib/child';
 import { benchFigures } from './lib/figures';
 import { round } from './lib/stats';
-import { NOT_COUNTED, PRICE_SOURCES, PRICES } from './pricing';
+import { NOT_COUNTED, PRICE_SOURCES, PRICES, TWILIO_VOICE_PRICE_SOURCE } from './pricing';
 import type { BundlesConfig } from './scenarios/bundles';
 import type { ConcurrentPortsConfig, ConcurrentPortsResult } from './scenarios/concurrent-ports';
 import type { ImportOrderConfig, ImportOrderResult } from './scenarios/import-order';
@@ -219,6 +219,7 @@ async function main(): Promise<void> {
         port: ReturnType<typeof portCost>;
         poller: ReturnType<typeof naivePollerCost>;
         bareLambdaPoller: ReturnType<typeof bareLambdaPollerCost>;
+        testCalls: ReturnType<typeof testCallCost>;
       }
     | undefined;
   if (costRun) {
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
       port: portCost(costRun, facts),
       poller: naivePollerCost(costRun, syncMemory),
       bareLambdaPoller: bareLambdaPollerCost(costRun, syncMemory),
+      testCalls: testCallCost(costRun),
     };
     const factor = costs.poller.totalUsd / costs.port.totalUsd;
     rows.push(
@@ -265,6 +267,22 @@ async function main(): Promise<void> {
       },
     );
     for (const l of costs.port.lines) {
+      rows.push({
+        scenario: 'port-cost',
+        figure: `  ${l.item}`,
+        value: `${l.quantity} ${l.unit} = ${usd(l.usd)}`,
+        goal: '',
+        pass: null,
+      });
+    }
+    rows.push({
+      scenario: 'port-cost',
+      figure: `Twilio's charges for the verification test calls (${TWILIO_VOICE_PRICE_SOURCE}), not AWS`,
+      value: usd(costs.testCalls.totalUsd),
+      goal: '',
+      pass: null,
+    });
+    for (const l of costs.testCalls.lines) {
       rows.push({
         scenario: 'port-cost',
         figure: `  ${l.item}`,

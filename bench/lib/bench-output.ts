@@ -1,4 +1,4 @@
-import type { PollerCost, PortCost } from '../cost';
+import type { PollerCost, PortCost, TestCallCost } from '../cost';
 
 /** What `npm run bench` writes to bench-output/bench.json, shared by the run, the baseline and the README table. */
 
@@ -59,4 +59,6 @@ export interface BenchCosts {
   readonly port: PortCost;
   readonly poller: PollerCost;
   readonly bareLambdaPoller: PollerCost;
+  /** Twilio's charges for the verification test calls (absent from runs before verification). */
+  readonly testCalls?: TestCallCost;
 }

@@ -94,6 +94,16 @@ export function benchFigures(output: BenchOutput): Figure[] {
     add('port-cost', 'port-usd', 'one 21-day port', 'usd', 'lower', port.totalUsd);
     for (const line of port.lines)
       add('port-cost', `port/${slug(line.item)}-usd`, `port: ${line.item}`, 'usd', 'lower', line.usd);
+    if (output.costs.testCalls) {
+      add(
+        'port-cost',
+        'twilio-test-calls-usd',
+        "Twilio's charges for the test calls",
+        'usd',
+        'lower',
+        output.costs.testCalls.totalUsd,
+      );
+    }
     add('port-cost', 'naive-poller-usd', 'naive poller (same workflow, 5-min polls)', 'usd', 'lower', poller.totalUsd);
     add(
       'port-cost',

@@ -55,6 +55,41 @@ export interface PortCostResult {
   readonly syncPortStatusMedianMs: number;
   /** Size of the port request item at the end, as JSON (a little above DynamoDB's own count of names and values). */
   readonly portRequestItemBytes: number;
+  /** The verification test calls Twilio placed for the port: each leg's billed minutes (per started minute). */
+  readonly testCalls: TestCallLegs;
+}
+
+/** Billed minutes of the test calls' legs, by kind (what Twilio charges the customer's account for them). */
+export interface TestCallLegs {
+  readonly outbound: { readonly calls: number; readonly minutes: number };
+  readonly inboundLocal: { readonly calls: number; readonly minutes: number };
+  readonly inboundTollFree: { readonly calls: number; readonly minutes: number };
+}
+
+/** Counts the account's calls on the simulator: a connected leg is billed per started minute, at least one. */
+async function testCallLegs(stack: LocalStack, accountSid: string): Promise<TestCallLegs> {
+  const calls = (await (await fetch(`${stack.urls.twilio}/_sim/calls`)).json()) as Array<{
+    resource: { account_sid: string; direction: string; to: string; status: string; duration: string | null };
+  }>;
+  const legs = {
+    outbound: { calls: 0, minutes: 0 },
+    inboundLocal: { calls: 0, minutes: 0 },
+    inboundTollFree: { calls: 0, minutes: 0 },
+  };
+  for (const { resource } of calls) {
+    if (resource.account_sid !== accountSid) continue;
+    // A connected leg is billed per started minute, the first one whole (the test call's TwiML hangs up at once).
+    const seconds = Number(resource.duration ?? 0);
+    const minutes = resource.status === 'completed' || seconds > 0 ? Math.max(1, Math.ceil(seconds / 60)) : 0;
+    const kind = resource.direction.startsWith('outbound')
+      ? legs.outbound
+      : /^\+18(00|33|44|55|66|77|88)/.test(resource.to)
+        ? legs.inboundTollFree
+        : legs.inboundLocal;
+    kind.calls += 1;
+    kind.minutes += minutes;
+  }
+  return legs;
 }
 
 async function main(config: PortCostConfig): Promise<PortCostResult> {
@@ -79,6 +114,13 @@ async function main(config: PortCostConfig): Promise<PortCostResult> {
   try {
     const account = new BenchAccount(stack);
     await account.connect();
+    // The customer's Twilio account already has a number of its own, as most do: the test call comes from it.
+    const own = await fetch(`${stack.urls.twilio}/_sim/accounts/${account.accountSid}/incoming-phone-numbers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phoneNumber: '+19175550199' }),
+    });
+    if (own.status >= 300) throw new Error(`the account's own number: ${own.status} ${await own.text()}`);
     const numbers = localNumbers(config.phoneNumbers, 3);
     const [portRequestId] = await account.order([numbers]);
     if (!portRequestId) throw new Error('no port request');
@@ -191,6 +233,7 @@ async function main(config: PortCostConfig): Promise<PortCostResult> {
       safeToCancel: pr.safeToCancelOldService,
       syncPortStatusMedianMs: median(counters.timings.byModule['sync-port-status'] ?? []),
       portRequestItemBytes: item.bytes,
+      testCalls: await testCallLegs(stack, account.accountSid),
     };
   } finally {
     sfn.destroy();

@@ -21,7 +21,7 @@ describe('the synthesized port-in template', () => {
     expect(types).toContain('AWS::StepFunctions::StateMachine');
   });
 
-  it('lists the ten service functions with their entries and unresolved environments', () => {
+  it('lists the eleven service functions with their entries and unresolved environments', () => {
     const functions = lambdaFunctions(template);
     expect(functions.map((f) => f.entry).sort()).toEqual([
       'lambdas/handlers/api/product-api.ts',
@@ -33,6 +33,7 @@ describe('the synthesized port-in template', () => {
       'lambdas/handlers/workflow/mark-failed.ts',
       'lambdas/handlers/workflow/submit-port-in.ts',
       'lambdas/handlers/workflow/sync-port-status.ts',
+      'lambdas/handlers/workflow/verify-numbers.ts',
       'lambdas/handlers/workflow/wait-for-port-update.ts',
     ]);
     const api = functions.find((f) => f.entry.endsWith('product-api.ts'));
