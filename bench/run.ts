@@ -266,15 +266,14 @@ async function main(): Promise<void> {
         pass: null,
       },
     );
-    for (const l of costs.port.lines) {
-      rows.push({
-        scenario: 'port-cost',
-        figure: `  ${l.item}`,
-        value: `${l.quantity} ${l.unit} = ${usd(l.usd)}`,
-        goal: '',
-        pass: null,
-      });
-    }
+    const costLineRow = (l: { item: string; quantity: number; unit: string; usd: number }): Row => ({
+      scenario: 'port-cost',
+      figure: `  ${l.item}`,
+      value: `${l.quantity} ${l.unit} = ${usd(l.usd)}`,
+      goal: '',
+      pass: null,
+    });
+    rows.push(...costs.port.lines.map(costLineRow));
     rows.push({
       scenario: 'port-cost',
       figure: `Twilio's charges for the verification test calls (${TWILIO_VOICE_PRICE_SOURCE}), not AWS`,
@@ -282,15 +281,7 @@ async function main(): Promise<void> {
       goal: '',
       pass: null,
     });
-    for (const l of costs.testCalls.lines) {
-      rows.push({
-        scenario: 'port-cost',
-        figure: `  ${l.item}`,
-        value: `${l.quantity} ${l.unit} = ${usd(l.usd)}`,
-        goal: '',
-        pass: null,
-      });
-    }
+    rows.push(...costs.testCalls.lines.map(costLineRow));
     if (!costs.port.initIncluded) {
       rows.push({
         scenario: 'port-cost',
